@@ -1,0 +1,1 @@
+"""NumPy / scikit-learn analyses of recorded activations (no TensorFlow)."""

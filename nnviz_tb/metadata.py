@@ -1,0 +1,118 @@
+"""The nnviz on-disk format: plugin name, tags, summary metadata and array encoding.
+
+Writers (`nnviz_tb.summary`) and readers (`nnviz_tb.plugin`) both import this
+module, and nothing else spells a tag or a format detail. It imports no
+TensorFlow, so TensorBoard can load it without TensorFlow installed.
+
+Every nnviz summary is a *blob sequence* (`DATA_CLASS_BLOB_SEQUENCE`) whose
+`plugin_data.content` is UTF-8 JSON describing it:
+
+* ``nnviz/probe`` (step = first epoch of the `fit` call), three blobs:
+  probe description (JSON), labels (``.npy`` int32, shape ``[N]``) and
+  thumbnails (``.npy`` uint8, ``[N, h, w]`` or ``[N, h, w, 3]``; empty if none).
+* ``nnviz/activations/<layer>/epoch_<EEEEE>`` (step = epoch), one blob: the
+  layer's (reduced) output for the probe set, ``.npy`` float16 (float32 if the
+  values overflow float16), shape ``[N, D]``.
+* ``nnviz/predictions/epoch_<EEEEE>`` (step = epoch), one blob: the model's
+  predicted class per probe point, ``.npy`` int32 ``[N]``.
+
+One tag per epoch keeps every epoch visible: TensorBoard's loader keeps only a
+sample of the steps of each tag, but never drops a tag.
+"""
+
+import io
+import json
+
+import numpy as np
+from tensorboard.compat.proto import summary_pb2
+
+PLUGIN_NAME = "nnviz"
+FORMAT_VERSION = 1
+
+PROBE_TAG = "nnviz/probe"
+KIND_PROBE = "probe"
+KIND_ACTIVATIONS = "activations"
+KIND_PREDICTIONS = "predictions"
+
+# Indices of the blobs in the probe summary.
+PROBE_INFO, PROBE_LABELS, PROBE_THUMBNAILS = 0, 1, 2
+
+
+def activations_tag(layer, epoch):
+    """Tag of one layer's activations at one epoch."""
+    return "nnviz/activations/%s/epoch_%05d" % (layer, epoch)
+
+
+def predictions_tag(epoch):
+    """Tag of the model's predicted classes at one epoch."""
+    return "nnviz/predictions/epoch_%05d" % epoch
+
+
+def create_summary_metadata(kind, **fields):
+    """Returns a `SummaryMetadata` proto for an nnviz blob-sequence summary.
+
+    Args:
+      kind: One of the `KIND_*` constants.
+      **fields: JSON-serialisable details stored in the plugin content
+        (e.g. `layer`, `epoch`, `reduction`).
+    """
+    content = dict(fields, kind=kind, version=FORMAT_VERSION)
+    return summary_pb2.SummaryMetadata(
+        plugin_data=summary_pb2.SummaryMetadata.PluginData(
+            plugin_name=PLUGIN_NAME,
+            content=json.dumps(content, sort_keys=True).encode("utf-8"),
+        ),
+        data_class=summary_pb2.DATA_CLASS_BLOB_SEQUENCE,
+    )
+
+
+def parse_plugin_content(content):
+    """Parses `plugin_data.content` into a dict.
+
+    Returns None for content that is not valid nnviz JSON or that was written
+    by a newer format version, so readers can skip it.
+    """
+    try:
+        parsed = json.loads(bytes(content).decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+    if not isinstance(parsed, dict) or not isinstance(parsed.get("kind"), str):
+        return None
+    if parsed.get("version", 0) > FORMAT_VERSION:
+        return None
+    return parsed
+
+
+def encode_array(array):
+    """Encodes a NumPy array as `.npy` bytes (no pickles)."""
+    buffer = io.BytesIO()
+    np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
+    return buffer.getvalue()
+
+
+def decode_array(data):
+    """Decodes `.npy` bytes written by `encode_array`.
+
+    Raises:
+      ValueError: if `data` is not a valid `.npy` payload.
+    """
+    try:
+        return np.load(io.BytesIO(data), allow_pickle=False)
+    except (OSError, EOFError) as e:  # np.load reports bad data as OSError.
+        raise ValueError("Invalid nnviz array payload: %s" % e) from e
+
+
+def encode_activations(array):
+    """Encodes activations compactly: float16 unless that would overflow."""
+    array = np.asarray(array, dtype=np.float32)
+    finite = array[np.isfinite(array)]
+    fits_half = finite.size == 0 or np.abs(finite).max() < np.finfo(np.float16).max
+    return encode_array(array.astype(np.float16) if fits_half else array)
+
+
+def encode_json(value):
+    return json.dumps(value, sort_keys=True).encode("utf-8")
+
+
+def decode_json(data):
+    return json.loads(bytes(data).decode("utf-8"))

@@ -1,0 +1,319 @@
+"""The nnviz TensorBoard plugin: routes of the tab (documented in docs/http_api.md).
+
+Each `*_impl` method returns plain data and is tested without HTTP; each
+route only parses its request and responds with JSON. Bad parameters give a
+JSON `{"error": ...}` with status 400, unknown runs/layers/epochs 404.
+"""
+
+import functools
+import importlib.resources
+import io
+import json
+import logging
+import re
+
+import numpy as np
+from PIL import Image
+from tensorboard import errors, plugin_util
+from tensorboard.backend import http_util
+from tensorboard.plugins import base_plugin
+from werkzeug import wrappers
+
+from nnviz_tb import metadata
+from nnviz_tb.analysis import metrics, projection
+from nnviz_tb.plugin import projection_jobs, run_data
+
+logger = logging.getLogger(__name__)
+
+_FRONTEND_PACKAGE = "nnviz_tb.plugin_frontend"
+_CONTENT_TYPES = {".js": "application/javascript", ".css": "text/css"}
+_MAX_PARAM_LENGTH = 1024
+_INT_PATTERN = re.compile(r"^[0-9]{1,9}$")
+
+
+def _frontend_files():
+    """`{relative path: bytes}` of every file the tab may load."""
+    files = {}
+
+    def walk(folder, prefix):
+        for item in folder.iterdir():
+            if item.is_dir():
+                walk(item, prefix + item.name + "/")
+            elif item.name[item.name.rfind(".") :] in _CONTENT_TYPES:
+                files[prefix + item.name] = item.read_bytes()
+
+    walk(importlib.resources.files(_FRONTEND_PACKAGE), "")
+    return files
+
+
+def _json_response(request, value, code=200):
+    body = json.dumps(value, allow_nan=False, separators=(",", ":"))
+    return http_util.Respond(request, body, "application/json", code=code)
+
+
+def _route(handler):
+    """Wraps a handler so every error becomes a JSON response, never a stack trace."""
+
+    @functools.wraps(handler)
+    @wrappers.Request.application
+    def app(self, request):
+        try:
+            return handler(self, request)
+        except errors.PublicError as e:
+            return _json_response(request, {"error": str(e)}, e.http_code)
+        except Exception:  # A bug: log it, answer without internals.
+            logger.exception("nnviz_tb: error serving %s", request.path)
+            return _json_response(request, {"error": "Internal error; see the TensorBoard log."}, 500)
+
+    return app
+
+
+def _param(request, name, required=True):
+    value = request.args.get(name)
+    if value is None or value == "":
+        if required:
+            raise errors.InvalidArgumentError("Missing parameter %r." % name)
+        return None
+    if len(value) > _MAX_PARAM_LENGTH:
+        raise errors.InvalidArgumentError("Parameter %r is too long." % name)
+    return value
+
+
+def _int_param(request, name, required=True):
+    value = _param(request, name, required)
+    if value is None:
+        return None
+    if not _INT_PATTERN.match(value):
+        raise errors.InvalidArgumentError(
+            "Parameter %r must be a non-negative integer; got %r." % (name, value)
+        )
+    return int(value)
+
+
+def _choice_param(request, name, choices, default):
+    value = _param(request, name, required=False) or default
+    if value not in choices:
+        raise errors.InvalidArgumentError(
+            "Parameter %r must be one of %s; got %r." % (name, list(choices), value)
+        )
+    return value
+
+
+def _list_param(request, name):
+    value = _param(request, name, required=False)
+    return None if value is None else [v for v in value.split(",") if v]
+
+
+def _points_json(points):
+    return np.round(points.astype(np.float64), 4).tolist()
+
+
+class NnvizPlugin(base_plugin.TBPlugin):
+    """Serves the nnviz tab and its data."""
+
+    plugin_name = metadata.PLUGIN_NAME
+
+    def __init__(self, context):
+        self._data = run_data.RunData(context.data_provider)
+        self._jobs = projection_jobs.ProjectionJobs(projection_jobs.default_cache_dir())
+        self._files = _frontend_files()
+
+    def get_plugin_apps(self):
+        return {
+            "/index.js": self._serve_static,
+            "/static/*": self._serve_static,
+            "/runs": self._serve_runs,
+            "/projection": self._serve_projection,
+            "/evolution": self._serve_evolution,
+            "/thumbnail": self._serve_thumbnail,
+        }
+
+    def is_active(self):
+        return False  # TensorBoard activates the tab when nnviz data exists.
+
+    def frontend_metadata(self):
+        return base_plugin.FrontendMetadata(es_module_path="/index.js", tab_name="nnviz")
+
+    # Plain-data implementations.
+
+    def runs_impl(self, ctx, experiment_id):
+        """`{run: {layers, epochs, num_points, class_names, layer_info, has_thumbnails}}`."""
+        result = {}
+        for run, entry in self._data.index(ctx, experiment_id).items():
+            try:
+                info, labels, thumbnails = self._data.probe(ctx, experiment_id, run, entry)
+            except errors.PublicError as e:
+                logger.warning("nnviz_tb: skipping run %r: %s", run, e)
+                continue
+            described = {layer["name"]: layer for layer in info.get("layers", [])}
+            # Layers in the order the callback described them, then any others.
+            layers = [n for n in described if n in entry.activations]
+            layers += sorted(n for n in entry.activations if n not in described)
+            result[run] = {
+                "layers": layers,
+                "epochs": entry.epochs(),
+                "num_points": int(len(labels)),
+                "class_names": info.get("class_names", []),
+                "layer_info": [described.get(n, {"name": n}) for n in layers],
+                "has_thumbnails": thumbnails is not None,
+            }
+        return result
+
+    def projection_impl(self, ctx, experiment_id, run, layer, epoch, method):
+        """One projection: `{"status": "ready", points, labels, ...}` or computing."""
+        frames, progress, labels, entry = self._frames(
+            ctx, experiment_id, run, [(layer, epoch)], method
+        )
+        if frames is None:
+            return {"status": "computing", "progress": progress}
+        frame = frames[0]
+        frame["points"] = _points_json(frame["points"])
+        return dict(
+            status="ready",
+            labels=labels.tolist(),
+            predictions=self._predictions(ctx, experiment_id, run, entry, epoch),
+            k=metrics.DEFAULT_K,
+            **frame,
+        )
+
+    def evolution_impl(self, ctx, experiment_id, run, over, layer, epoch, method, subset):
+        """Aligned projections of one epoch across layers, or one layer across epochs."""
+        entry = self._data.run(ctx, experiment_id, run)
+        if over == "layers":
+            if epoch is None:
+                raise errors.InvalidArgumentError("Parameter 'epoch' is required.")
+            layers = subset or self.runs_impl(ctx, experiment_id)[run]["layers"]
+            keys = [(name, epoch) for name in layers if epoch in entry.activations.get(name, {})]
+        else:
+            if layer is None:
+                raise errors.InvalidArgumentError("Parameter 'layer' is required.")
+            if layer not in entry.activations:
+                raise errors.NotFoundError("Unknown layer %r in run %r." % (layer, run))
+            epochs = sorted(entry.activations[layer])
+            if subset is not None:
+                wanted = {_parse_epoch(e) for e in subset}
+                epochs = [e for e in epochs if e in wanted]
+            keys = [(layer, e) for e in epochs]
+        if not keys:
+            raise errors.NotFoundError("No recorded data matches this request.")
+        frames, progress, labels, _ = self._frames(ctx, experiment_id, run, keys, method)
+        if frames is None:
+            return {"status": "computing", "progress": progress, "frames_total": len(keys)}
+        aligned = projection.align_sequence([frame["points"] for frame in frames])
+        for frame, points in zip(frames, aligned):
+            frame["points"] = _points_json(points)
+            frame["predictions"] = self._predictions(ctx, experiment_id, run, entry, frame["epoch"])
+        return {"status": "ready", "over": over, "labels": labels.tolist(), "frames": frames, "k": metrics.DEFAULT_K}
+
+    def thumbnail_impl(self, ctx, experiment_id, run, index):
+        """PNG bytes of one probe point's thumbnail."""
+        entry = self._data.run(ctx, experiment_id, run)
+        _, _, thumbnails = self._data.probe(ctx, experiment_id, run, entry)
+        if thumbnails is None:
+            raise errors.NotFoundError("Run %r has no thumbnails." % (run,))
+        if index >= len(thumbnails):
+            raise errors.NotFoundError("No probe point %d in run %r." % (index, run))
+        buffer = io.BytesIO()
+        Image.fromarray(thumbnails[index]).save(buffer, format="PNG")
+        return buffer.getvalue()
+
+    # Helpers.
+
+    def _frames(self, ctx, experiment_id, run, keys, method):
+        """Projections of `[(layer, epoch)]`: `(frames or None, progress, labels, entry)`.
+
+        Frames hold `layer`, `epoch`, `points` (`[N, 2]` array) and `neighborhood_hit`.
+        """
+        entry = self._data.run(ctx, experiment_id, run)
+        _, labels, _ = self._data.probe(ctx, experiment_id, run, entry)
+        requests = []
+        for layer, epoch in keys:
+            record = entry.activations.get(layer, {}).get(epoch)
+            if record is None:
+                raise errors.NotFoundError(
+                    "No activations of layer %r at epoch %d in run %r." % (layer, epoch, run)
+                )
+            requests.append(
+                projection_jobs.Request(
+                    identity=(experiment_id, run, record.tag, record.wall_time, method),
+                    load=functools.partial(self._data.read_array, ctx, experiment_id, run, record),
+                    method=method,
+                    labels=labels,
+                    description="%s of run %r, layer %r, epoch %d" % (method, run, layer, epoch),
+                )
+            )
+        results, progress = self._jobs.get(requests)
+        if results is None:
+            return None, progress, labels, entry
+        frames = [
+            {"layer": layer, "epoch": epoch, "points": r["points"], "neighborhood_hit": r["neighborhood_hit"]}
+            for (layer, epoch), r in zip(keys, results)
+        ]
+        return frames, 1.0, labels, entry
+
+    def _predictions(self, ctx, experiment_id, run, entry, epoch):
+        record = entry.predictions.get(epoch)
+        if record is None:
+            return None
+        return self._data.read_array(ctx, experiment_id, run, record).tolist()
+
+    # Routes.
+
+    @wrappers.Request.application
+    def _serve_static(self, request):
+        name = request.path.rsplit("/plugin/nnviz/", 1)[-1]
+        name = name[len("static/") :] if name.startswith("static/") else name
+        if name not in self._files:
+            return http_util.Respond(request, "Not found", "text/plain", code=404)
+        content_type = _CONTENT_TYPES[name[name.rfind(".") :]]
+        return http_util.Respond(request, self._files[name], content_type)
+
+    @_route
+    def _serve_runs(self, request):
+        ctx, eid = _context(request)
+        return _json_response(request, self.runs_impl(ctx, eid))
+
+    @_route
+    def _serve_projection(self, request):
+        ctx, eid = _context(request)
+        result = self.projection_impl(
+            ctx,
+            eid,
+            _param(request, "run"),
+            _param(request, "layer"),
+            _int_param(request, "epoch"),
+            _choice_param(request, "method", projection.METHODS, "pca"),
+        )
+        return _json_response(request, result, 200 if result["status"] == "ready" else 202)
+
+    @_route
+    def _serve_evolution(self, request):
+        ctx, eid = _context(request)
+        over = _choice_param(request, "over", ("layers", "epochs"), "layers")
+        result = self.evolution_impl(
+            ctx,
+            eid,
+            _param(request, "run"),
+            over,
+            _param(request, "layer", required=False),
+            _int_param(request, "epoch", required=False),
+            _choice_param(request, "method", projection.METHODS, "pca"),
+            _list_param(request, "layers" if over == "layers" else "epochs"),
+        )
+        return _json_response(request, result, 200 if result["status"] == "ready" else 202)
+
+    @_route
+    def _serve_thumbnail(self, request):
+        ctx, eid = _context(request)
+        png = self.thumbnail_impl(ctx, eid, _param(request, "run"), _int_param(request, "index"))
+        return http_util.Respond(request, png, "image/png")
+
+
+def _context(request):
+    return plugin_util.context(request.environ), plugin_util.experiment_id(request.environ)
+
+
+def _parse_epoch(text):
+    if not _INT_PATTERN.match(text):
+        raise errors.InvalidArgumentError("Epochs must be non-negative integers; got %r." % text)
+    return int(text)

@@ -1,0 +1,147 @@
+"""Writes nnviz summaries (see `nnviz_tb.metadata`) to TensorBoard event files.
+
+Encoding and writing run on a background thread so that the training loop only
+pays for computing the activations. The queue is bounded, so memory stays
+bounded even if the disk (or a remote `tf.io.gfile` location) is slow. Each
+record is flushed as soon as it is written: if training crashes, everything
+already handed to the writer is on disk.
+"""
+
+import atexit
+import logging
+import queue
+import threading
+
+import numpy as np
+import tensorflow as tf
+
+from nnviz_tb import metadata
+
+logger = logging.getLogger(__name__)
+
+_STOP = object()
+
+
+class NnvizWriter:
+    """Asynchronous writer of nnviz summaries for one run directory.
+
+    The event file is created lazily, on the first write, so that a run that
+    never writes leaves no empty event file behind.
+
+    Args:
+      log_dir: Directory of the run (local or any `tf.io.gfile` URL).
+      max_queue: Number of pending records before `write_*` calls block.
+    """
+
+    def __init__(self, log_dir, max_queue=2):
+        self.log_dir = str(log_dir)
+        self._queue = queue.Queue(maxsize=max_queue)
+        self._writer = None
+        self._failed = False
+        self._thread = threading.Thread(
+            target=self._run, name="nnviz-writer", daemon=True
+        )
+        self._thread.start()
+        atexit.register(self.close)
+
+    def write_probe(self, step, info, labels, thumbnails):
+        """Queues the probe description, labels `[N]` and thumbnails (or None)."""
+        self._queue.put(("probe", step, (info, labels, thumbnails)))
+
+    def write_epoch(self, step, activations, predictions, reductions):
+        """Queues one epoch.
+
+        Args:
+          step: The epoch (0 = before training).
+          activations: `{layer: [N, D] array}`.
+          predictions: Predicted class per probe point, `[N]`, or None.
+          reductions: `{layer: str}`, how each layer's output was reduced.
+        """
+        self._queue.put(("epoch", step, (activations, predictions, reductions)))
+
+    def flush(self):
+        """Blocks until every queued record is written and flushed."""
+        if self._thread.is_alive():
+            self._queue.join()
+
+    def close(self):
+        """Writes what is queued, then closes the event file. Idempotent."""
+        if self._thread.is_alive():
+            self._queue.put(_STOP)
+            self._thread.join()
+        atexit.unregister(self.close)
+
+    def _run(self):
+        while True:
+            item = self._queue.get()
+            try:
+                if item is _STOP:
+                    if self._writer is not None:
+                        self._writer.close()
+                    return
+                self._write(*item)
+            except Exception as e:  # Never crash training because of a write.
+                if not self._failed:
+                    logger.warning("nnviz_tb could not write to %s: %s", self.log_dir, e)
+                self._failed = True
+            finally:
+                self._queue.task_done()
+
+    def _write(self, what, step, payload):
+        if self._writer is None:
+            self._writer = tf.summary.create_file_writer(self.log_dir)
+        with self._writer.as_default():
+            if what == "probe":
+                self._write_probe(step, *payload)
+            else:
+                self._write_epoch(step, *payload)
+        self._writer.flush()
+
+    def _write_probe(self, step, info, labels, thumbnails):
+        blobs = [
+            metadata.encode_json(info),
+            metadata.encode_array(np.asarray(labels, dtype=np.int32)),
+            b"" if thumbnails is None else metadata.encode_array(thumbnails),
+        ]
+        _write_blobs(
+            metadata.PROBE_TAG,
+            blobs,
+            step,
+            metadata.create_summary_metadata(metadata.KIND_PROBE),
+        )
+
+    def _write_epoch(self, step, activations, predictions, reductions):
+        for layer, values in activations.items():
+            if not np.isfinite(values).all():
+                logger.warning(
+                    "nnviz_tb: layer %r has NaN or infinite activations at epoch %d; "
+                    "they are recorded as they are.", layer, step
+                )
+            _write_blobs(
+                metadata.activations_tag(layer, step),
+                [metadata.encode_activations(values)],
+                step,
+                metadata.create_summary_metadata(
+                    metadata.KIND_ACTIVATIONS,
+                    layer=layer,
+                    epoch=step,
+                    shape=list(values.shape),
+                    reduction=reductions[layer],
+                ),
+            )
+        if predictions is not None:
+            _write_blobs(
+                metadata.predictions_tag(step),
+                [metadata.encode_array(np.asarray(predictions, dtype=np.int32))],
+                step,
+                metadata.create_summary_metadata(metadata.KIND_PREDICTIONS, epoch=step),
+            )
+
+
+def _write_blobs(tag, blobs, step, summary_metadata):
+    tf.summary.write(
+        tag,
+        tf.constant(blobs, dtype=tf.string),
+        step=step,
+        metadata=summary_metadata,
+    )
