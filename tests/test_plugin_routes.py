@@ -1,0 +1,219 @@
+"""The plugin's HTTP routes, through werkzeug's test client and a real TensorBoard."""
+
+import json
+import os
+import time
+
+import numpy as np
+import pytest
+from tensorboard.backend import application
+from tensorboard.plugins import base_plugin
+from werkzeug import test as werkzeug_test
+
+from nnviz_tb.plugin import nnviz_plugin
+from nnviz_tb.summary import NnvizWriter
+from conftest import TensorBoardServer
+from event_reading import python_data_provider
+
+ROUTE = "/data/plugin/nnviz"
+
+
+def make_client(logdir):
+    context = base_plugin.TBContext(data_provider=python_data_provider(logdir), logdir=logdir)
+    plugin = nnviz_plugin.NnvizPlugin(context)
+    app = application.TensorBoardWSGI([plugin], data_provider=context.data_provider)
+    return werkzeug_test.Client(app), plugin
+
+
+@pytest.fixture(autouse=True)
+def cache_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("NNVIZ_TB_CACHE_DIR", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+@pytest.fixture
+def client(digits_logdir):
+    return make_client(digits_logdir)[0]
+
+
+def get_json(client, path, wait_ready=True):
+    """GET a route; if it answers 202, poll until it is ready."""
+    deadline = time.time() + 120
+    while True:
+        response = client.get(ROUTE + path)
+        assert response.headers["Content-Type"].startswith("application/json")
+        body = json.loads(response.get_data())
+        if response.status_code != 202 or not wait_ready or time.time() > deadline:
+            return response.status_code, body
+        assert 0.0 <= body["progress"] <= 1.0
+        time.sleep(0.2)
+
+
+def test_runs(client):
+    status, runs = get_json(client, "/runs")
+    assert status == 200
+    assert runs["mlp"]["layers"] == ["hidden1", "hidden2", "output"]
+    assert runs["mlp"]["epochs"] == [0, 1, 2, 3]
+    assert runs["mlp"]["num_points"] == 500
+    assert runs["mlp"]["class_names"] == [str(i) for i in range(10)]
+    assert runs["mlp"]["has_thumbnails"] is True
+    assert runs["mlp"]["layer_info"][0]["dim"] == 32
+
+
+@pytest.mark.parametrize("method", ["pca", "tsne"])
+def test_projection(client, method):
+    status, body = get_json(client, "/projection?run=mlp&layer=hidden2&epoch=3&method=" + method)
+    assert status == 200 and body["status"] == "ready"
+    points = np.array(body["points"])
+    assert points.shape == (500, 2) and np.isfinite(points).all()
+    assert len(body["labels"]) == len(body["predictions"]) == 500
+    assert 0.3 < body["neighborhood_hit"] <= 1.0 and body["k"] == 6  # Chance is about 0.1.
+
+
+def test_tsne_reports_progress_then_is_cached(digits_logdir, cache_dir):
+    client, _ = make_client(digits_logdir)
+    response = client.get(ROUTE + "/projection?run=mlp&layer=hidden1&epoch=1&method=tsne")
+    assert response.status_code == 202
+    assert json.loads(response.get_data()) == {"status": "computing", "progress": pytest.approx(0, abs=0.5)}
+    _, ready = get_json(client, "/projection?run=mlp&layer=hidden1&epoch=1&method=tsne")
+    assert len(list(cache_dir.glob("*.npz"))) == 1
+    start = time.perf_counter()
+    status, again = get_json(client, "/projection?run=mlp&layer=hidden1&epoch=1&method=tsne")
+    assert status == 200 and again == ready
+    assert time.perf_counter() - start < 0.5
+    # A restarted server finds the disk cache: no 202 this time.
+    fresh, _ = make_client(digits_logdir)
+    assert fresh.get(ROUTE + "/projection?run=mlp&layer=hidden1&epoch=1&method=tsne").status_code == 200
+
+
+def test_evolution_over_layers_and_epochs(client):
+    status, body = get_json(client, "/evolution?run=mlp&over=layers&epoch=2&method=pca")
+    assert status == 200
+    assert [(f["layer"], f["epoch"]) for f in body["frames"]] == [("hidden1", 2), ("hidden2", 2), ("output", 2)]
+    status, body = get_json(client, "/evolution?run=mlp&over=epochs&layer=hidden1&method=pca&epochs=0,2,3")
+    assert [f["epoch"] for f in body["frames"]] == [0, 2, 3]
+    frames = [np.array(f["points"]) for f in body["frames"]]
+    # Consecutive frames are aligned: rotating one away from its neighbour would not fit better.
+    for before, after in zip(frames, frames[1:]):
+        aligned_error = np.linalg.norm(after - before)
+        assert aligned_error <= np.linalg.norm(-after - before) + 1e-6
+        assert aligned_error <= np.linalg.norm(after[:, ::-1] - before) + 1e-6
+    assert all(len(f["predictions"]) == 500 for f in body["frames"])
+
+
+def test_thumbnail_is_a_png(client):
+    response = client.get(ROUTE + "/thumbnail?run=mlp&index=7")
+    assert response.status_code == 200 and response.headers["Content-Type"] == "image/png"
+    assert response.get_data().startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize(
+    "path, status",
+    [
+        ("/projection?layer=hidden1&epoch=0", 400),
+        ("/projection?run=mlp&layer=hidden1&epoch=-1", 400),
+        ("/projection?run=mlp&layer=hidden1&epoch=1e3", 400),
+        ("/projection?run=mlp&layer=hidden1&epoch=99999999999999", 400),
+        ("/projection?run=mlp&layer=hidden1&epoch=0&method=umap", 400),
+        ("/projection?run=mlp&layer=hidden1&epoch=0&method=%00", 400),
+        ("/projection?run=" + "x" * 5000 + "&layer=hidden1&epoch=0", 400),
+        ("/projection?run=../../etc/passwd&layer=hidden1&epoch=0", 404),
+        ("/projection?run=mlp&layer=<script>&epoch=0", 404),
+        ("/projection?run=mlp&layer=hidden1&epoch=77", 404),
+        ("/evolution?run=mlp&over=sideways", 400),
+        ("/evolution?run=mlp&over=layers", 400),
+        ("/evolution?run=mlp&over=epochs&layer=nope", 404),
+        ("/evolution?run=mlp&over=epochs&layer=hidden1&epochs=a,b", 400),
+        ("/evolution?run=mlp&over=epochs&layer=hidden1&epochs=50", 404),
+        ("/thumbnail?run=mlp&index=100000", 404),
+        ("/thumbnail?run=mlp&index=x", 400),
+    ],
+)
+def test_bad_requests_get_json_errors(client, path, status):
+    response = client.get(ROUTE + path)
+    assert response.status_code == status
+    body = json.loads(response.get_data())
+    assert set(body) == {"error"} and "Traceback" not in body["error"]
+
+
+def test_static_files_are_served_without_traversal(client):
+    assert client.get(ROUTE + "/index.js").status_code == 200
+    assert client.get(ROUTE + "/static/../nnviz_plugin.py").status_code == 404
+    assert client.get(ROUTE + "/static/%2e%2e/setup.py").status_code == 404
+
+
+def write_synthetic_run(run_dir, epochs, num_points=40, layers=("a", "b"), dim=5):
+    """A run written by the nnviz writer itself (no training), `epochs` + 1 steps."""
+    rng = np.random.default_rng(1)
+    labels = np.arange(num_points) % 4
+    writer = NnvizWriter(str(run_dir))
+    info = {"num_points": num_points, "class_names": list("abcd"),
+            "layers": [{"name": n, "dim": dim, "reduction": "none"} for n in layers]}
+    writer.write_probe(0, info, labels, None)
+    for epoch in range(epochs + 1):
+        values = {n: rng.normal(size=(num_points, dim)).astype("float32") + labels[:, None] for n in layers}
+        writer.write_epoch(epoch, values, labels, {n: "none" for n in layers})
+    writer.close()
+    return labels
+
+
+@pytest.fixture(scope="module")
+def long_logdir(tmp_path_factory):
+    root = tmp_path_factory.mktemp("long")
+    write_synthetic_run(root / "long", epochs=100)
+    return str(root)
+
+
+def test_101_epochs_all_visible_with_the_python_loader(long_logdir):
+    client, _ = make_client(long_logdir)
+    _, runs = get_json(client, "/runs")
+    assert runs["long"]["epochs"] == list(range(101))
+    status, body = get_json(client, "/evolution?run=long&over=epochs&layer=a&method=pca")
+    assert status == 200 and len(body["frames"]) == 101
+
+
+def test_corrupt_and_truncated_event_files(tmp_path):
+    write_synthetic_run(tmp_path / "good", epochs=2)
+    (tmp_path / "garbage").mkdir()
+    (tmp_path / "garbage" / "events.out.tfevents.1.x").write_bytes(os.urandom(5000))
+    write_synthetic_run(tmp_path / "cut", epochs=3)
+    (event_file,) = (tmp_path / "cut").glob("events*")
+    data = event_file.read_bytes()
+    event_file.write_bytes(data[: len(data) - 100])  # Training crashed mid-write.
+    client, _ = make_client(str(tmp_path))
+    status, runs = get_json(client, "/runs")
+    assert status == 200
+    assert runs["good"]["epochs"] == [0, 1, 2]
+    assert runs["cut"]["epochs"][:3] == [0, 1, 2]  # Everything before the cut survives.
+    assert "garbage" not in runs
+    assert get_json(client, "/projection?run=cut&layer=a&epoch=1")[0] == 200
+
+
+def test_real_tensorboard_serves_the_routes(tensorboard_server):
+    status, body, content_type = tensorboard_server.get("/data/plugins_listing")
+    assert json.loads(body)["nnviz"]["enabled"] is True
+    status, body, content_type = tensorboard_server.get(ROUTE + "/runs")
+    assert status == 200 and json.loads(body)["mlp"]["epochs"] == [0, 1, 2, 3]
+    path = ROUTE + "/projection?run=mlp&layer=hidden1&epoch=2&method=pca"
+    status, body, content_type = tensorboard_server.get(path)
+    assert status == 200 and content_type == "application/json"
+    assert len(json.loads(body)["points"]) == 500
+    status, body, _ = tensorboard_server.get(ROUTE + "/projection?run=mlp&layer=hidden1&epoch=x")
+    assert status == 400 and "error" in json.loads(body)
+    status, body, content_type = tensorboard_server.get(ROUTE + "/index.js")
+    assert status == 200 and "javascript" in content_type
+
+
+def test_real_tensorboard_keeps_101_epochs(long_logdir, tmp_path):
+    server = TensorBoardServer(long_logdir, tmp_path)
+    try:
+        deadline = time.time() + 60
+        while True:  # The Rust loader reads in the background.
+            _, body, _ = server.get(ROUTE + "/runs")
+            epochs = json.loads(body).get("long", {}).get("epochs", [])
+            if epochs == list(range(101)) or time.time() > deadline:
+                break
+            time.sleep(1)
+        assert epochs == list(range(101))
+    finally:
+        server.stop()
