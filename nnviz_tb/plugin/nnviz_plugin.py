@@ -1,4 +1,4 @@
-"""The nnviz TensorBoard plugin: routes of the tab (documented in docs/http_api.md).
+"""The nnviz TensorBoard plugin: routes of the tab (documented in README.md, "HTTP API").
 
 Each `*_impl` method returns plain data and is tested without HTTP; each
 route only parses its request and responds with JSON. Bad parameters give a
