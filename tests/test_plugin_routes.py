@@ -206,14 +206,34 @@ def test_real_tensorboard_serves_the_routes(tensorboard_server):
 
 def test_real_tensorboard_keeps_101_epochs(long_logdir, tmp_path):
     server = TensorBoardServer(long_logdir, tmp_path)
-    try:
-        deadline = time.time() + 60
-        while True:  # The Rust loader reads in the background.
-            _, body, _ = server.get(ROUTE + "/runs")
-            epochs = json.loads(body).get("long", {}).get("epochs", [])
-            if epochs == list(range(101)) or time.time() > deadline:
-                break
-            time.sleep(1)
-        assert epochs == list(range(101))
+    try:  # The Rust loader reads in the background: wait for it.
+        assert _wait_for_epochs(server, "long", list(range(101))) == list(range(101))
     finally:
+        server.stop()
+
+
+def _wait_for_epochs(server, run, expected, timeout=60):
+    deadline = time.time() + timeout
+    while True:
+        _, body, _ = server.get(ROUTE + "/runs")
+        epochs = json.loads(body).get(run, {}).get("epochs", [])
+        if epochs == expected or time.time() > deadline:
+            return epochs
+        time.sleep(0.5)
+
+
+def test_epochs_written_while_tensorboard_runs_appear(tmp_path):
+    writer = NnvizWriter(str(tmp_path / "logs" / "live"))
+    labels = np.arange(20) % 2
+    writer.write_probe(0, {"num_points": 20, "class_names": ["a", "b"]}, labels, None)
+    writer.write_epoch(0, {"h": np.random.rand(20, 3)}, labels, {"h": "none"})
+    writer.flush()
+    server = TensorBoardServer(str(tmp_path / "logs"), tmp_path)
+    try:
+        assert _wait_for_epochs(server, "live", [0]) == [0]
+        writer.write_epoch(1, {"h": np.random.rand(20, 3)}, labels, {"h": "none"})
+        writer.flush()
+        assert _wait_for_epochs(server, "live", [0, 1]) == [0, 1]
+    finally:
+        writer.close()
         server.stop()
