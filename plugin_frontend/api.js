@@ -1,0 +1,70 @@
+// All requests of the tab. URLs are relative to the plugin's <base href>.
+
+const POLL_INTERVAL_MS = 500;
+
+/** Thrown for an error the server explained (`{"error": ...}`) or a failed request. */
+export class ApiError extends Error {}
+
+function url(route, params = {}) {
+  const query = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== undefined && value !== null) query.set(key, Array.isArray(value) ? value.join(",") : value);
+  }
+  const text = query.toString();
+  return text ? `./${route}?${text}` : `./${route}`;
+}
+
+async function getJson(route, params, signal) {
+  let response;
+  try {
+    response = await fetch(url(route, params), { signal, cache: "no-store" });
+  } catch (error) {
+    if (error.name === "AbortError") throw error;
+    throw new ApiError(`TensorBoard did not answer (${error.message}).`);
+  }
+  let body = null;
+  try {
+    body = await response.json();
+  } catch (error) {
+    throw new ApiError(`Unexpected answer from ./${route} (HTTP ${response.status}).`);
+  }
+  if (!response.ok) throw new ApiError(body && body.error ? body.error : `HTTP ${response.status}`);
+  return { status: response.status, body };
+}
+
+function sleep(ms, signal) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(timer);
+        reject(new DOMException("Aborted", "AbortError"));
+      },
+      { once: true },
+    );
+  });
+}
+
+/** `{run: {layers, epochs, num_points, class_names, layer_info, has_thumbnails}}`. */
+export async function fetchRuns(signal) {
+  return (await getJson("runs", {}, signal)).body;
+}
+
+/**
+ * Aligned projections of one epoch across layers or one layer across epochs.
+ * Polls while the server computes (HTTP 202), reporting `onProgress(fraction, framesTotal)`.
+ * @param {{run, over, method, epoch?, layer?, layers?, epochs?}} params
+ */
+export async function fetchEvolution(params, { signal, onProgress }) {
+  for (;;) {
+    const { status, body } = await getJson("evolution", params, signal);
+    if (status === 200 && body.status === "ready") return body;
+    onProgress(body.progress ?? 0, body.frames_total ?? 1);
+    await sleep(POLL_INTERVAL_MS, signal);
+  }
+}
+
+export function thumbnailUrl(run, index) {
+  return url("thumbnail", { run, index });
+}

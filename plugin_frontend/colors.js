@@ -1,0 +1,45 @@
+// Categorical palette (Tableau 10, then Tableau 20) and brightness ramps for trails.
+
+const TABLEAU10 = [
+  "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
+  "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac",
+];
+const TABLEAU20 = [
+  "#4e79a7", "#a0cbe8", "#f28e2b", "#ffbe7d", "#59a14f", "#8cd17d", "#b6992d", "#f1ce63",
+  "#499894", "#86bcb6", "#e15759", "#ff9d9a", "#79706e", "#bab0ac", "#d37295", "#fabfd2",
+  "#b07aa1", "#d4a6c8", "#9d7660", "#d7b5a6",
+];
+
+function parseHex(hex) {
+  const value = parseInt(hex.slice(1), 16);
+  return [(value >> 16) & 255, (value >> 8) & 255, value & 255];
+}
+
+/** One colour per class: `{hex, rgb: [r, g, b]}`; palettes repeat past 20 classes. */
+export function classColors(count) {
+  const palette = count <= TABLEAU10.length ? TABLEAU10 : TABLEAU20;
+  return Array.from({ length: count }, (_, i) => {
+    const hex = palette[i % palette.length];
+    return { hex, rgb: parseHex(hex) };
+  });
+}
+
+export function rgba(color, alpha) {
+  const [r, g, b] = color.rgb;
+  return `rgba(${r},${g},${b},${alpha})`;
+}
+
+/**
+ * The colour at position `t` in [0, 1] of a dark-to-bright ramp of one hue:
+ * 0 mixes it with 70% black (early layer / epoch), 1 with 35% white (late).
+ */
+export function shade(color, t, alpha = 1) {
+  const mix = (channel) =>
+    t < 0.6
+      ? channel * (0.3 + (0.7 * t) / 0.6)
+      : channel + (255 - channel) * 0.35 * ((t - 0.6) / 0.4);
+  const [r, g, b] = color.rgb.map((c) => Math.round(mix(c)));
+  return `rgba(${r},${g},${b},${alpha})`;
+}
+
+export const NEUTRAL = { hex: "#8a8a8a", rgb: [138, 138, 138] };

@@ -1,0 +1,61 @@
+// Turns the JSON of ./evolution into typed arrays the views draw from.
+
+/** A fixed pseudo-random permutation of 0..n-1 (drawing order, trail subsets). */
+function permutation(n, seed = 7) {
+  const order = Int32Array.from({ length: n }, (_, i) => i);
+  let state = seed >>> 0;
+  for (let i = n - 1; i > 0; i--) {
+    state = (Math.imul(state ^ (state >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
+    const j = state % (i + 1);
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  return order;
+}
+
+/**
+ * @returns {{labels: Int32Array, numClasses: number, counts: number[], order: Int32Array,
+ *   frames: {layer: string, epoch: number, nh: number, predictions: ?number[], xy: Float32Array}[],
+ *   extent: number}} `xy` holds x0, y0, x1, y1, ...; `extent` bounds |x| and |y| of nearly all points.
+ */
+export function buildSequence(json, numClasses) {
+  const labels = Int32Array.from(json.labels);
+  const classes = Math.max(numClasses, labels.reduce((m, l) => Math.max(m, l + 1), 0));
+  const counts = new Array(classes).fill(0);
+  for (const label of labels) counts[label]++;
+  const frames = json.frames.map((frame) => ({
+    layer: frame.layer,
+    epoch: frame.epoch,
+    nh: frame.neighborhood_hit,
+    predictions: frame.predictions,
+    xy: Float32Array.from(frame.points.flat()),
+  }));
+  return { labels, numClasses: classes, counts, order: permutation(labels.length), frames, extent: extentOf(frames) };
+}
+
+/** Half-width of a square holding 99.5% of the coordinates of every frame (outliers may clip). */
+function extentOf(frames) {
+  const magnitudes = new Float32Array(frames.reduce((n, f) => n + f.xy.length, 0));
+  let offset = 0;
+  for (const frame of frames) {
+    for (let i = 0; i < frame.xy.length; i++) magnitudes[offset++] = Math.abs(frame.xy[i]);
+  }
+  magnitudes.sort();
+  const value = magnitudes[Math.floor(0.995 * (magnitudes.length - 1))];
+  return value > 0 ? value * 1.05 : 1;
+}
+
+/** `out = a + f (b - a)`, element-wise. */
+export function interpolate(a, b, f, out) {
+  for (let i = 0; i < a.length; i++) out[i] = a[i] + f * (b[i] - a[i]);
+  return out;
+}
+
+/** Up to `count` point indices of visible classes, the same ones for the same inputs. */
+export function sample(sequence, visible, count) {
+  const chosen = [];
+  for (const i of sequence.order) {
+    if (chosen.length >= count) break;
+    if (visible[sequence.labels[i]]) chosen.push(i);
+  }
+  return chosen;
+}

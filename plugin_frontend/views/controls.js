@@ -1,0 +1,86 @@
+// Sidebar selectors: run, mode, layer / epoch, projection method, number of trails.
+
+import { element } from "../dom.js";
+
+const MODES = [
+  ["layers", "Across layers"],
+  ["epochs", "Across epochs"],
+];
+const METHODS = [
+  ["pca", "PCA"],
+  ["tsne", "t-SNE"],
+];
+const TRAIL_COUNTS = [100, 250, 500, 1000, 2000, 5000, 20000];
+
+function field(parent, labelText, control) {
+  const wrapper = parent.appendChild(element("label", "field"));
+  wrapper.appendChild(element("span", "field-label", labelText));
+  wrapper.appendChild(control);
+  return wrapper;
+}
+
+function setOptions(select, pairs, selected) {
+  select.replaceChildren(...pairs.map(([value, text]) => new Option(text, value)));
+  select.value = String(selected);
+}
+
+export class Controls {
+  /** @param {HTMLElement} parent @param {(change: object) => void} onChange */
+  constructor(parent, onChange) {
+    this.root = parent.appendChild(element("div", "controls"));
+    this.run = element("select", "run-select");
+    this.mode = element("div", "segmented");
+    this.modeButtons = MODES.map(([value, text]) => {
+      const button = this.mode.appendChild(element("button", "segment", text));
+      button.dataset.mode = value;
+      button.addEventListener("click", () => onChange({ mode: value }));
+      return button;
+    });
+    this.layer = element("select", "layer-select");
+    this.epoch = element("select", "epoch-select");
+    this.method = element("select", "method-select");
+    setOptions(this.method, METHODS, "pca");
+    this.trails = element("select", "trail-select");
+    this.info = element("div", "run-info");
+
+    field(this.root, "Run", this.run);
+    field(this.root, "Evolution", this.mode);
+    this.layerField = field(this.root, "Layer", this.layer);
+    this.epochField = field(this.root, "Epoch", this.epoch);
+    field(this.root, "Projection", this.method);
+    field(this.root, "Trails", this.trails);
+    this.root.appendChild(this.info);
+
+    this.run.addEventListener("change", () => onChange({ run: this.run.value }));
+    this.layer.addEventListener("change", () => onChange({ layer: this.layer.value }));
+    this.epoch.addEventListener("change", () => onChange({ epoch: Number(this.epoch.value) }));
+    this.method.addEventListener("change", () => onChange({ method: this.method.value }));
+    this.trails.addEventListener("change", () => onChange({ trailCount: Number(this.trails.value) }));
+  }
+
+  /** Shows `state` (run, mode, layer, epoch, method, trailCount) for the runs in `runs`. */
+  update(runs, state) {
+    setOptions(this.run, Object.keys(runs).map((name) => [name, name]), state.run);
+    const info = runs[state.run];
+    const byName = Object.fromEntries(info.layer_info.map((layer) => [layer.name, layer]));
+    setOptions(
+      this.layer,
+      info.layers.map((name) => [name, byName[name]?.dim ? `${name} (${byName[name].dim})` : name]),
+      state.layer,
+    );
+    setOptions(this.epoch, info.epochs.map((epoch) => [epoch, String(epoch)]), state.epoch);
+    this.method.value = state.method;
+    const counts = TRAIL_COUNTS.filter((n) => n < info.num_points).concat(info.num_points);
+    setOptions(
+      this.trails,
+      counts.map((n) => [n, n === info.num_points ? `all (${n})` : String(n)]),
+      Math.min(state.trailCount, info.num_points),
+    );
+    for (const button of this.modeButtons) button.classList.toggle("active", button.dataset.mode === state.mode);
+    this.layerField.hidden = state.mode !== "epochs";
+    this.epochField.hidden = state.mode !== "layers";
+    this.info.textContent =
+      `${info.num_points} probe points · ${info.layers.length} layers · ` +
+      `${info.epochs.length} recorded epochs`;
+  }
+}
