@@ -32,7 +32,7 @@ export function buildSequence(json, numClasses) {
   return { labels, numClasses: classes, counts, order: permutation(labels.length), frames, extent: extentOf(frames) };
 }
 
-/** Half-width of a square holding 99.5% of the coordinates of every frame (outliers may clip). */
+/** Half-width of a square holding 99.9% of the coordinates of every frame (outliers may clip). */
 function extentOf(frames) {
   const magnitudes = new Float32Array(frames.reduce((n, f) => n + f.xy.length, 0));
   let offset = 0;
@@ -40,7 +40,7 @@ function extentOf(frames) {
     for (let i = 0; i < frame.xy.length; i++) magnitudes[offset++] = Math.abs(frame.xy[i]);
   }
   magnitudes.sort();
-  const value = magnitudes[Math.floor(0.995 * (magnitudes.length - 1))];
+  const value = magnitudes[Math.floor(0.999 * (magnitudes.length - 1))];
   return value > 0 ? value * 1.05 : 1;
 }
 

@@ -2,6 +2,7 @@
 
 import { element } from "../dom.js";
 import { interpolate } from "../data.js";
+import { HitChart } from "./hit_chart.js";
 import { Player } from "./player.js";
 import { ScatterView } from "./scatter.js";
 import { TrailView } from "./trails.js";
@@ -14,6 +15,7 @@ export class EpochMode {
     const projectionCard = this.root.appendChild(element("section", "card projection-card"));
     this.scatter = new ScatterView(projectionCard, display, "large");
     this.player = new Player(projectionCard, (position) => this.showPosition(position));
+    this.hits = new HitChart(projectionCard, (index) => this.player.moveTo(index));
     const trailCard = this.root.appendChild(element("section", "card trail-card"));
     this.trails = new TrailView(trailCard, display);
     this.sequence = null;
@@ -30,6 +32,7 @@ export class EpochMode {
     this.buffer = new Float32Array(sequence.frames[0].xy.length);
     const names = sequence.frames.map((frame) => `epoch ${frame.epoch}`);
     const start = sequence.frames.findIndex((frame) => frame.epoch === epoch);
+    this.hits.show(names, sequence.frames.map((frame) => frame.nh));
     this.player.setFrames(names, start >= 0 ? start : names.length - 1);
     this.trails.show(sequence, `Trails of ${layer} across epochs`, names);
   }
@@ -40,6 +43,7 @@ export class EpochMode {
     const i = Math.min(Math.floor(position), frames.length - 1);
     const f = position - i;
     const nearest = frames[Math.round(position)];
+    this.hits.select(Math.round(position));
     const xy = f > 0 ? interpolate(frames[i].xy, frames[i + 1].xy, f, this.buffer) : frames[i].xy;
     this.scatter.show(this.sequence, {
       ...nearest,

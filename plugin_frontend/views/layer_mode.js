@@ -1,6 +1,7 @@
 // Inter-layer evolution: one projection per layer at one epoch, and trails across layers.
 
 import { element } from "../dom.js";
+import { HitChart } from "./hit_chart.js";
 import { ScatterView } from "./scatter.js";
 import { TrailView } from "./trails.js";
 
@@ -12,6 +13,7 @@ export class LayerMode {
     const multiples = this.root.appendChild(element("section", "card"));
     this.heading = multiples.appendChild(element("h2", "card-title"));
     this.grid = multiples.appendChild(element("div", "multiples"));
+    this.hits = new HitChart(multiples);
     const trailCard = this.root.appendChild(element("section", "card trail-card"));
     this.trails = new TrailView(trailCard, display);
     this.scatters = [];
@@ -26,6 +28,10 @@ export class LayerMode {
       view.show(sequence, { ...frame, title: frame.layer });
       return view;
     });
+    this.hits.show(
+      sequence.frames.map((frame) => frame.layer),
+      sequence.frames.map((frame) => frame.nh),
+    );
     this.trails.show(
       sequence,
       `Trails across layers (epoch ${epoch})`,

@@ -26,7 +26,8 @@ export class Legend {
         item.dataset.label = String(label);
         const swatch = item.appendChild(element("span", "swatch"));
         swatch.style.background = color.hex;
-        item.appendChild(element("span", "legend-name", names[label] ?? String(label)));
+        const name = item.appendChild(element("span", "legend-name", names[label] ?? String(label)));
+        name.title = name.textContent;
         item.appendChild(element("span", "legend-count", String(counts[label] ?? 0)));
         item.addEventListener("click", () => {
           this.visible[label] ^= 1;

@@ -1,0 +1,335 @@
+"""The nnviz tab in a real browser: headless Debian chromium driven by selenium.
+
+Screenshots go to `$NNVIZ_ARTIFACTS` (default /tmp/nnviz_artifacts); the layer
+view of the digits run is also copied to docs/screenshots/tab.png for the README.
+"""
+
+import os
+import shutil
+import tempfile
+import time
+
+import numpy as np
+import pytest
+
+from conftest import TensorBoardServer
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+ARTIFACTS = os.environ.get("NNVIZ_ARTIFACTS", "/tmp/nnviz_artifacts")
+README_SCREENSHOT = os.path.join(os.path.dirname(__file__), "..", "docs", "screenshots", "tab.png")
+XSS_CLASS = '<img src=x onerror="window.nnvizXss=1">'
+XSS_RUN = "xss <b>run"
+BIG_RUN = "big5000"
+LIVE_RUN = "live"
+
+# Saturated (not grey) pixels of a canvas and how many 30-degree hue buckets they fall in.
+COLOR_STATS_JS = """
+const canvas = arguments[0];
+const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+let count = 0;
+const hues = new Set();
+for (let i = 0; i < data.length; i += 4) {
+  const [r, g, b, a] = [data[i], data[i + 1], data[i + 2], data[i + 3]];
+  const max = Math.max(r, g, b), min = Math.min(r, g, b);
+  if (a < 40 || max - min < 30) continue;
+  count++;
+  const d = max - min;
+  const h = max === r ? ((g - b) / d + 6) % 6 : max === g ? (b - r) / d + 2 : (r - g) / d + 4;
+  hues.add(Math.floor(h * 2));
+}
+return [count, hues.size];
+"""
+
+# CSS-pixel position of the most opaque saturated pixel near the canvas centre.
+COLORED_PIXEL_JS = """
+const canvas = arguments[0];
+const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+const ratio = canvas.width / canvas.clientWidth;
+let best = null, bestScore = -1;
+for (let i = 0; i < data.length; i += 4) {
+  const [r, g, b, a] = [data[i], data[i + 1], data[i + 2], data[i + 3]];
+  if (a < 100 || Math.max(r, g, b) - Math.min(r, g, b) < 40) continue;
+  const x = (i / 4) % canvas.width, y = Math.floor(i / 4 / canvas.width);
+  const score = a - Math.hypot(x - canvas.width / 2, y - canvas.height / 2) / 10;
+  if (score > bestScore) { bestScore = score; best = [x / ratio, y / ratio]; }
+}
+return best;
+"""
+
+
+def _missing_browser():
+    missing = [path for path in (CHROMIUM, CHROMEDRIVER) if not os.path.exists(path)]
+    if missing:
+        message = "browser tests need %s" % ", ".join(missing)
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+@pytest.fixture(scope="module")
+def driver():
+    _missing_browser()
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="nnviz-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in (
+        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--no-first-run", "--window-size=1600,1000", "--user-data-dir=" + profile,
+    ):
+        options.add_argument(argument)
+    browser = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    yield browser
+    browser.quit()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+def write_synthetic_run(log_dir, num_points, class_names, epochs=(0, 1, 2), dim=16, probe=True):
+    """A run of Gaussian class clusters that separate with depth and with training.
+
+    With `probe=False` only the epochs are written (more epochs of an existing run).
+    """
+    from nnviz_tb.summary import NnvizWriter
+
+    rng = np.random.default_rng(0)
+    layers = ["dense_a", "dense_b", "dense_c"]
+    labels = np.arange(num_points) % len(class_names)
+    centres = rng.normal(size=(len(class_names), dim)) * 3
+    writer = NnvizWriter(log_dir)
+    info = {
+        "num_points": num_points,
+        "class_names": class_names,
+        "layers": [
+            {"name": n, "kind": "Dense", "dim": dim, "output_shape": [dim], "reduction": "none"}
+            for n in layers
+        ],
+    }
+    if probe:
+        writer.write_probe(0, info, labels, None)
+    for epoch in epochs:
+        activations = {
+            name: centres[labels] + rng.normal(size=(num_points, dim)) * (4.0 / (1 + depth + epoch))
+            for depth, name in enumerate(layers)
+        }
+        predictions = np.where(rng.random(num_points) < 0.8, labels, rng.integers(0, len(class_names), num_points))
+        writer.write_epoch(epoch, activations, predictions, dict.fromkeys(layers, "none"))
+    writer.close()
+
+
+@pytest.fixture(scope="module")
+def synthetic_server(tmp_path_factory):
+    """TensorBoard on two synthetic runs: HTML in names, and 5,000 points."""
+    root = tmp_path_factory.mktemp("synthetic_logs")
+    write_synthetic_run(str(root / XSS_RUN), 300, [XSS_CLASS, "<b>bold</b>", "plain"], epochs=(0, 1))
+    write_synthetic_run(str(root / BIG_RUN), 5000, ["class %d" % i for i in range(10)])
+    write_synthetic_run(str(root / LIVE_RUN), 300, ["a", "b", "c"], epochs=(0,))
+    server = TensorBoardServer(str(root), tmp_path_factory.mktemp("synthetic_cache"))
+    server.logdir = str(root)
+    yield server
+    server.stop()
+
+
+def open_tab(driver, server):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.switch_to.default_content()
+    driver.get("about:blank")
+    driver.get(server.url + "/#nnviz")
+    frame = WebDriverWait(driver, 60).until(lambda d: d.find_element(By.CSS_SELECTOR, "iframe"))
+    driver.switch_to.frame(frame)
+    wait_ready(driver)
+
+
+def wait_ready(driver, timeout=90):
+    """Waits until the projections are drawn and nothing is loading."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, timeout, poll_frequency=0.2).until(
+        lambda d: d.execute_script(
+            "const status = document.querySelector('.status');"
+            "if (status && status.classList.contains('error')) throw new Error(status.textContent);"
+            "return status && status.classList.contains('hidden')"
+            " && !document.querySelector('.content').classList.contains('stale')"
+            " && document.querySelectorAll('.content canvas').length > 0;"
+        )
+    )
+
+
+def choose(driver, css, value):
+    """Picks `value` in the select `css` as a user would (a change event)."""
+    driver.execute_script(
+        "const select = document.querySelector(arguments[0]);"
+        "select.value = arguments[1];"
+        "select.dispatchEvent(new Event('change'));",
+        css, str(value),
+    )
+
+
+def color_stats(driver, canvas):
+    return driver.execute_script(COLOR_STATS_JS, canvas)
+
+
+def screenshot(driver, name):
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    path = os.path.join(ARTIFACTS, name)
+    driver.switch_to.default_content()
+    driver.save_screenshot(path)
+    driver.switch_to.frame(driver.find_element("css selector", "iframe"))
+    return path
+
+
+def test_layer_mode_draws_every_layer_and_trails(driver, tensorboard_server):
+    from selenium.webdriver.common.by import By
+
+    open_tab(driver, tensorboard_server)
+    assert driver.find_element(By.CSS_SELECTOR, ".segment.active").text == "Across layers"
+    small = driver.find_elements(By.CSS_SELECTOR, ".multiples canvas")
+    assert len(small) == 3  # hidden1, hidden2, output
+    for canvas in small:
+        count, hues = color_stats(driver, canvas)
+        assert count > 300 and hues >= 5, (count, hues)
+    hits = [e.text for e in driver.find_elements(By.CSS_SELECTOR, ".scatter .plot-hit")]
+    assert len(hits) == 3 and all(h.startswith("NH 0.") for h in hits), hits
+    trails = driver.find_element(By.CSS_SELECTOR, ".trails canvas")
+    count, hues = color_stats(driver, trails)
+    assert count > 1000 and hues >= 5, (count, hues)
+    assert "of 500 points" in driver.find_element(By.CSS_SELECTOR, ".trails .plot-note").text
+
+    # Hiding a class removes its colour from every plot.
+    before = color_stats(driver, small[0])[0]
+    driver.find_element(By.CSS_SELECTOR, ".legend-item[data-label='0']").click()
+    assert "hidden" in driver.find_element(By.CSS_SELECTOR, ".legend-item[data-label='0']").get_attribute("class")
+    assert color_stats(driver, small[0])[0] < before
+    driver.find_element(By.CSS_SELECTOR, ".legend-item[data-label='0']").click()
+
+    choose(driver, ".method-select", "tsne")
+    wait_ready(driver, timeout=120)
+    assert driver.find_element(By.CSS_SELECTOR, ".card-title").text.startswith("t-SNE of each layer")
+    assert color_stats(driver, driver.find_elements(By.CSS_SELECTOR, ".multiples canvas")[2])[0] > 300
+    path = screenshot(driver, "layers_tsne.png")
+    os.makedirs(os.path.dirname(README_SCREENSHOT), exist_ok=True)
+    shutil.copyfile(path, README_SCREENSHOT)
+
+
+def test_hover_shows_thumbnail_and_classes(driver, tensorboard_server):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    open_tab(driver, tensorboard_server)
+    canvas = driver.find_elements(By.CSS_SELECTOR, ".multiples canvas")[1]
+    x, y = driver.execute_script(COLORED_PIXEL_JS, canvas)
+    ActionChains(driver).move_to_element_with_offset(
+        canvas, int(x - canvas.size["width"] / 2), int(y - canvas.size["height"] / 2)
+    ).perform()
+    tooltip = driver.find_element(By.CSS_SELECTOR, ".tooltip")
+    WebDriverWait(driver, 10).until(lambda d: tooltip.is_displayed())
+    assert "Class" in tooltip.text and "Predicted" in tooltip.text
+    WebDriverWait(driver, 10).until(
+        lambda d: d.execute_script("return document.querySelector('.tooltip-image').naturalWidth") > 0
+    )
+    screenshot(driver, "hover.png")
+    ActionChains(driver).move_to_element(driver.find_element(By.CSS_SELECTOR, ".legend")).perform()
+    WebDriverWait(driver, 10).until(lambda d: not tooltip.is_displayed())
+
+
+def test_epoch_mode_slider_play_and_trails(driver, tensorboard_server):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    open_tab(driver, tensorboard_server)
+    driver.find_element(By.CSS_SELECTOR, ".segment[data-mode='epochs']").click()
+    wait_ready(driver)
+    slider = driver.find_element(By.CSS_SELECTOR, ".epoch-slider")
+    label = driver.find_element(By.CSS_SELECTOR, ".player-label")
+    assert slider.get_attribute("max") == "3"  # epochs 0..3
+    assert label.text == "epoch 3"
+    big = driver.find_element(By.CSS_SELECTOR, ".scatter.large canvas")
+    assert color_stats(driver, big)[0] > 300
+    trails = driver.find_element(By.CSS_SELECTOR, ".trails canvas")
+    count, hues = color_stats(driver, trails)
+    assert count > 1000 and hues >= 5, (count, hues)
+    assert len(driver.find_elements(By.CSS_SELECTOR, ".hit-row")) == 4
+
+    driver.execute_script(
+        "const s = document.querySelector('.epoch-slider'); s.value = 1;"
+        "s.dispatchEvent(new Event('input')); s.dispatchEvent(new Event('change'));"
+    )
+    assert label.text == "epoch 1"
+    assert "at epoch 1" in driver.find_element(By.CSS_SELECTOR, ".scatter.large .plot-title").text
+    frame_at_1 = driver.execute_script("return arguments[0].toDataURL()", big)
+
+    driver.find_element(By.CSS_SELECTOR, ".play-button").click()
+    time.sleep(0.4)
+    assert "playing" in driver.find_element(By.CSS_SELECTOR, ".player").get_attribute("class")
+    assert 1 < float(slider.get_attribute("value")) < 3
+    assert driver.execute_script("return arguments[0].toDataURL()", big) != frame_at_1
+    WebDriverWait(driver, 10).until(lambda d: label.text == "epoch 3")
+    WebDriverWait(driver, 5).until(
+        lambda d: "playing" not in d.find_element(By.CSS_SELECTOR, ".player").get_attribute("class")
+    )
+    screenshot(driver, "epochs.png")
+
+
+def test_html_in_names_renders_as_text(driver, synthetic_server):
+    from selenium.webdriver.common.by import By
+
+    open_tab(driver, synthetic_server)
+    choose(driver, ".run-select", XSS_RUN)
+    wait_ready(driver)
+    names = [e.text for e in driver.find_elements(By.CSS_SELECTOR, ".legend-name")]
+    assert names == [XSS_CLASS, "<b>bold</b>", "plain"]
+    options = [e.text for e in driver.find_elements(By.CSS_SELECTOR, ".run-select option")]
+    assert XSS_RUN in options
+    assert driver.execute_script("return document.querySelectorAll('img:not(.tooltip-image), b').length") == 0
+    assert driver.execute_script("return window.nnvizXss") is None
+    screenshot(driver, "html_names.png")
+
+
+def test_trails_of_5000_points_render_fast(driver, synthetic_server):
+    from selenium.webdriver.common.by import By
+
+    open_tab(driver, synthetic_server)
+    choose(driver, ".run-select", BIG_RUN)
+    wait_ready(driver)
+    assert "5000 probe points" in driver.find_element(By.CSS_SELECTOR, ".run-info").text
+    # All 5,000 trails: time the redraw the selector triggers, through a pixel read-back
+    # so that the rasterisation is included, not only the JavaScript.
+    elapsed = driver.execute_script(
+        "const canvas = document.querySelector('.trails canvas');"
+        "const select = document.querySelector('.trail-select');"
+        "const start = performance.now();"
+        "select.value = '5000'; select.dispatchEvent(new Event('change'));"
+        "canvas.getContext('2d').getImageData(0, 0, 1, 1);"
+        "return [performance.now() - start, Number(canvas.dataset.renderMs)];"
+    )
+    total_ms, draw_ms = elapsed
+    print("trail view, 5000 trails x 3 layers: %.1f ms (draw calls %.1f ms)" % (total_ms, draw_ms))
+    assert "5000 of 5000 points" in driver.find_element(By.CSS_SELECTOR, ".trails .plot-note").text
+    assert total_ms < 1000
+    assert color_stats(driver, driver.find_element(By.CSS_SELECTOR, ".trails canvas"))[1] >= 5
+    screenshot(driver, "big5000.png")
+
+
+def test_new_epochs_appear_while_the_tab_is_open(driver, synthetic_server):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    open_tab(driver, synthetic_server)
+    choose(driver, ".run-select", LIVE_RUN)
+    wait_ready(driver)
+    epochs = lambda d: [e.text for e in d.find_elements(By.CSS_SELECTOR, ".epoch-select option")]
+    assert epochs(driver) == ["0"]
+    write_synthetic_run(
+        os.path.join(synthetic_server.logdir, LIVE_RUN), 300, ["a", "b", "c"], epochs=(1,), probe=False
+    )
+    # TensorBoard reloads every 2 s, the tab polls ./runs every 10 s.
+    WebDriverWait(driver, 40, poll_frequency=0.5).until(lambda d: epochs(d) == ["0", "1"])
+    assert driver.execute_script("return document.querySelector('.run-select').value") == LIVE_RUN
+    assert driver.execute_script("return document.querySelector('.epoch-select').value") == "0"
+    assert "at epoch 0" in driver.find_element(By.CSS_SELECTOR, ".card-title").text
