@@ -3,7 +3,7 @@
 const POLL_INTERVAL_MS = 500;
 
 /** Thrown for an error the server explained (`{"error": ...}`) or a failed request. */
-export class ApiError extends Error {}
+class ApiError extends Error {}
 
 function url(route, params = {}) {
   const query = new URLSearchParams();
