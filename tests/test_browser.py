@@ -1,7 +1,7 @@
 """The nnviz tab in a real browser: headless Debian chromium driven by selenium.
 
-Screenshots go to `$NNVIZ_ARTIFACTS` (default /tmp/nnviz_artifacts); the layer
-view of the digits run is also copied to docs/screenshots/tab.png for the README.
+Screenshots go to `$NNVIZ_ARTIFACTS` (default /tmp/nnviz_artifacts); the
+README's docs/screenshots/ come from there, copied by hand after a look.
 """
 
 import os
@@ -17,7 +17,6 @@ from conftest import TensorBoardServer
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 ARTIFACTS = os.environ.get("NNVIZ_ARTIFACTS", "/tmp/nnviz_artifacts")
-README_SCREENSHOT = os.path.join(os.path.dirname(__file__), "..", "docs", "screenshots", "tab.png")
 XSS_CLASS = '<img src=x onerror="window.nnvizXss=1">'
 XSS_RUN = "xss <b>run"
 BIG_RUN = "big5000"
@@ -211,9 +210,7 @@ def test_layer_mode_draws_every_layer_and_trails(driver, tensorboard_server):
     wait_ready(driver, timeout=120)
     assert driver.find_element(By.CSS_SELECTOR, ".card-title").text.startswith("t-SNE of each layer")
     assert color_stats(driver, driver.find_elements(By.CSS_SELECTOR, ".multiples canvas")[2])[0] > 300
-    path = screenshot(driver, "layers_tsne.png")
-    os.makedirs(os.path.dirname(README_SCREENSHOT), exist_ok=True)
-    shutil.copyfile(path, README_SCREENSHOT)
+    screenshot(driver, "layers_tsne.png")
 
 
 def test_hover_shows_thumbnail_and_classes(driver, tensorboard_server):
