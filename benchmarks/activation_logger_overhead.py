@@ -1,0 +1,106 @@
+"""Training-time overhead of ActivationLogger on an MNIST MLP (784-256-128-64-32-10).
+
+Steady-state epoch time = time from one epoch's start to the next epoch's
+start (so end-of-epoch work, and the writer thread's work during the next
+epoch, both count), first epoch excluded. The configurations run
+interleaved, round after round (round 0 only warms up), and the fastest
+epochs of each are compared, because the machine is noisy. Process CPU time
+per epoch (all threads) is printed too: other programs on the machine
+disturb it much less than wall time.
+
+    python benchmarks/activation_logger_overhead.py [--rounds 4] [--epochs 9]
+"""
+
+import argparse
+import os
+import tempfile
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+import nnviz_tb  # noqa: E402
+from nnviz_tb import datasets  # noqa: E402
+
+_STATS = {"min": np.min, "q25": lambda t: np.percentile(t, 25), "median": np.median}
+
+
+class EpochStarts(keras.callbacks.Callback):
+    """Records the wall and process CPU time at which each epoch starts."""
+
+    def on_train_begin(self, logs=None):
+        self.starts = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.starts.append((time.perf_counter(), time.process_time()))
+
+
+def mlp():
+    model = keras.Sequential(
+        [keras.Input((784,))]
+        + [keras.layers.Dense(n, activation="relu") for n in (256, 128, 64, 32)]
+        + [keras.layers.Dense(10, activation="softmax")]
+    )
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def epoch_times(callbacks, train, epochs):
+    """`[epochs - 2, 2]` wall and CPU seconds from each epoch start to the next, first dropped."""
+    keras.utils.set_random_seed(0)
+    model = mlp()
+    timer = EpochStarts()
+    model.fit(*train, batch_size=64, epochs=epochs, verbose=0, callbacks=[timer] + callbacks)
+    return np.diff(np.array(timer.starts), axis=0)[1:]
+
+
+def report(title, times):
+    print("\n%s" % title)
+    print("%-30s" % "config" + "".join("%9s s" % s for s in _STATS)
+          + "".join("%9s" % ("x " + s) for s in _STATS))
+    for name, t in times.items():
+        values = [f(t) for f in _STATS.values()]
+        ratios = [v / f(times["baseline"]) for v, f in zip(values, _STATS.values())]
+        print("%-30s" % name + "".join("%11.3f" % v for v in values)
+              + "".join("%8.3fx" % r for r in ratios))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--epochs", type=int, default=9)
+    parser.add_argument("--data-dir", default=None)
+    args = parser.parse_args()
+
+    (x, y), (xp, yp) = datasets.mnist_split(args.data_dir, 8000, 2000)
+    train, probe = (x.reshape(-1, 784), y), (xp.reshape(-1, 784), yp)
+    configs = {
+        "baseline": lambda d: [],
+        "ActivationLogger": lambda d: [nnviz_tb.ActivationLogger(d, probe=probe)],
+        "TensorBoard()": lambda d: [keras.callbacks.TensorBoard(d)],
+        "TensorBoard(histogram_freq=1)": lambda d: [
+            keras.callbacks.TensorBoard(d, histogram_freq=1)
+        ],
+    }
+    times = {name: [] for name in configs}
+    with tempfile.TemporaryDirectory() as root:
+        for r in range(args.rounds + 1):  # Round 0 warms up and is not counted.
+            for i, (name, make) in enumerate(configs.items()):
+                measured = epoch_times(make(os.path.join(root, "%d_%d" % (i, r))), train, args.epochs)
+                if r > 0:
+                    times[name].extend(measured)
+            if r > 0:
+                print("round %d, fastest epoch: " % r + ", ".join(
+                    "%s %.3fs" % (n, np.min(np.array(t)[:, 0])) for n, t in times.items()), flush=True)
+
+    n = len(times["baseline"])
+    report("Wall time per epoch (start to next start), %d epochs per config:" % n,
+           {k: np.array(v)[:, 0] for k, v in times.items()})
+    report("Process CPU time per epoch, %d epochs per config:" % n,
+           {k: np.array(v)[:, 1] for k, v in times.items()})
+
+
+if __name__ == "__main__":
+    main()

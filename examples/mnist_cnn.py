@@ -1,0 +1,69 @@
+"""A small CNN on MNIST: (Conv-Conv-MaxPool) x 2, then Dense layers.
+
+Trains on the first `--train-size` of the 10,000 MNIST test images and
+records the last `--probe-size` (up to 10,000; beyond 2,000 the probe
+overlaps the training images). Feature maps are recorded as one value per
+channel (global average pooling). `--data-dir` defaults to
+$NNVIZ_TB_MNIST_DIR, else ../shared/data/mnist.
+
+    python examples/mnist_cnn.py --probe-size 5000
+    tensorboard --logdir logs
+"""
+
+import argparse
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras  # noqa: E402
+
+import nnviz_tb  # noqa: E402
+from nnviz_tb import datasets  # noqa: E402
+
+
+def conv(filters, name):
+    return keras.layers.Conv2D(filters, 3, padding="same", activation="relu", name=name)
+
+
+def cnn():
+    """The model (also used by benchmarks/activation_logger_memory.py)."""
+    return keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            conv(16, "conv1a"), conv(16, "conv1b"), keras.layers.MaxPooling2D(name="pool1"),
+            conv(32, "conv2a"), conv(32, "conv2b"), keras.layers.MaxPooling2D(name="pool2"),
+            keras.layers.Flatten(),
+            keras.layers.Dense(64, activation="relu", name="dense"),
+            keras.layers.Dense(10, activation="softmax", name="output"),
+        ]
+    )
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--logdir", default="logs/mnist_cnn")
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--train-size", type=int, default=8000)
+    parser.add_argument("--probe-size", type=int, default=2000)
+    args = parser.parse_args()
+
+    keras.utils.set_random_seed(0)
+    (x, y), (x_probe, y_probe) = datasets.mnist_split(
+        args.data_dir, args.train_size, args.probe_size
+    )
+    x, x_probe = x[..., None], x_probe[..., None]  # Channels last: [N, 28, 28, 1].
+    model = cnn()
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+
+    callbacks = [
+        nnviz_tb.ActivationLogger(args.logdir, probe=(x_probe, y_probe)),
+        keras.callbacks.TensorBoard(args.logdir),
+    ]
+    model.fit(x, y, epochs=args.epochs, batch_size=64, verbose=2, callbacks=callbacks)
+    print("Wrote %s. View it with: tensorboard --logdir %s"
+          % (args.logdir, os.path.dirname(args.logdir) or args.logdir))
+
+
+if __name__ == "__main__":
+    main()

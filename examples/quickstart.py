@@ -1,0 +1,47 @@
+"""Quickstart: record the hidden layers of a small MLP on scikit-learn's digits.
+
+Runs in seconds on a CPU and needs no download:
+
+    python examples/quickstart.py
+    tensorboard --logdir logs        # then open the nnviz tab
+"""
+
+import argparse
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras  # noqa: E402
+
+import nnviz_tb  # noqa: E402
+from nnviz_tb import datasets  # noqa: E402
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--logdir", default="logs/quickstart")
+    parser.add_argument("--epochs", type=int, default=20)
+    args = parser.parse_args()
+
+    keras.utils.set_random_seed(0)
+    x, y = datasets.load_digits_dataset()  # 1,797 images of 8x8 pixels, flattened.
+    # Train on 1,300 digits; the other 497 are the probe, whose hidden
+    # activity is recorded every epoch (and also the validation set).
+    (x_train, y_train), probe = (x[:1300], y[:1300]), (x[1300:], y[1300:])
+    model = keras.Sequential(
+        [keras.Input((64,))]
+        + [keras.layers.Dense(n, activation="relu", name="dense_%d" % n) for n in (64, 32, 16)]
+        + [keras.layers.Dense(10, activation="softmax", name="output")]
+    )
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+
+    logger = nnviz_tb.ActivationLogger(args.logdir, probe=probe)
+    tensorboard = keras.callbacks.TensorBoard(args.logdir)  # Loss curves, same run.
+    model.fit(x_train, y_train, epochs=args.epochs, batch_size=32, validation_data=probe,
+              verbose=2, callbacks=[logger, tensorboard])
+    print("Wrote %s. View it with: tensorboard --logdir %s"
+          % (args.logdir, os.path.dirname(args.logdir) or args.logdir))
+
+
+if __name__ == "__main__":
+    main()

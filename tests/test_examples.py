@@ -1,0 +1,57 @@
+"""Runs the examples as scripts (short settings) and checks what they wrote."""
+
+import glob
+import os
+import subprocess
+import sys
+
+import pytest
+from tensorboard.backend.event_processing import plugin_event_accumulator
+
+from nnviz_tb import metadata
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir)
+MNIST_DIR = os.path.join(ROOT, os.pardir, "shared", "data", "mnist")
+
+
+def run_example(name, *args):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    result = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "examples", name), *args],
+        capture_output=True, text=True, timeout=120, env=env,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+def nnviz_tags(run_dir):
+    acc = plugin_event_accumulator.EventAccumulator(run_dir)
+    acc.Reload()
+    return {
+        tag: sorted(event.step for event in acc.Tensors(tag))
+        for tag in acc.Tags()["tensors"]
+        if acc.SummaryMetadata(tag).plugin_data.plugin_name == metadata.PLUGIN_NAME
+    }
+
+
+def test_quickstart(tmp_path):
+    logdir = str(tmp_path / "quickstart")
+    stdout = run_example("quickstart.py", "--logdir", logdir, "--epochs", "2")
+    assert logdir in stdout
+    assert glob.glob(os.path.join(logdir, "events.out.tfevents.*"))  # nnviz
+    assert glob.glob(os.path.join(logdir, "train", "events.out.tfevents.*"))  # TensorBoard
+    tags = nnviz_tags(logdir)
+    assert tags[metadata.PROBE_TAG] == [0]
+    for layer in ("dense_64", "dense_32", "dense_16", "output"):
+        for epoch in (0, 1, 2):
+            assert tags[metadata.activations_tag(layer, epoch)] == [epoch]
+
+
+@pytest.mark.skipif(not os.path.isdir(MNIST_DIR), reason="no MNIST files in ../shared/data/mnist")
+def test_mnist_cnn_tiny(tmp_path):
+    logdir = str(tmp_path / "cnn")
+    run_example("mnist_cnn.py", "--data-dir", MNIST_DIR, "--logdir", logdir, "--epochs", "1",
+                "--train-size", "256", "--probe-size", "100")
+    tags = nnviz_tags(logdir)
+    for layer in ("conv1a", "conv1b", "pool1", "conv2a", "conv2b", "pool2", "dense", "output"):
+        assert tags[metadata.activations_tag(layer, 1)] == [1]
