@@ -83,3 +83,16 @@ def test_align_recovers_a_rotation(rng):
     frames = projection.align_sequence([reference, reference @ rotation, -reference])
     for frame in frames:
         np.testing.assert_allclose(frame, reference, atol=1e-5)
+
+
+def test_tsne_started_from_the_neighbouring_frame_keeps_trails_short(rng):
+    labels = np.repeat(np.arange(5), 40)
+    before = rng.normal(size=(5, 30))[labels] * 4 + rng.normal(size=(200, 30))
+    after = before + rng.normal(size=before.shape)  # The next epoch: some change,
+    after[labels == 0] += 3  # and one class moves away.
+    first = projection.project(before, "tsne")
+    independent = projection.align(projection.project(after, "tsne"), first)
+    started = projection.align(projection.project(after, "tsne", init=first), first)
+    trail = lambda frame: np.linalg.norm(frame - first, axis=1).mean()
+    assert trail(started) < 0.5 * trail(independent)
+    assert metrics.neighborhood_hit(started, labels) > 0.9

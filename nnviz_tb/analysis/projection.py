@@ -10,7 +10,7 @@ _TSNE_ITER = 500
 _PROGRESS_EVERY = 25
 
 
-def project(data, method, progress=None, random_state=0):
+def project(data, method, progress=None, random_state=0, init=None):
     """Projects `[N, D]` data to `[N, 2]` float32, in canonical position.
 
     Args:
@@ -19,6 +19,10 @@ def project(data, method, progress=None, random_state=0):
         initialisation, so the same data always gives the same layout).
       progress: Optional callable taking a fraction in [0, 1].
       random_state: Seed of the randomised parts.
+      init: Optional `[N, 2]` layout of a neighbouring frame (layer or
+        epoch) to start t-SNE from, so that consecutive frames stay coherent:
+        it is shrunk to a small spread and the early-exaggeration phase is
+        skipped, as suggested for dynamic t-SNE. Ignored by PCA.
     """
     data = np.nan_to_num(np.asarray(data, dtype=np.float32), posinf=0.0, neginf=0.0)
     n = len(data)
@@ -27,7 +31,7 @@ def project(data, method, progress=None, random_state=0):
     elif method == "pca":
         points = _pca(data, random_state)
     elif method == "tsne":
-        points = _tsne(data, progress, random_state)
+        points = _tsne(data, progress, random_state, init)
     else:
         raise ValueError("Unknown projection method %r; expected one of %s." % (method, METHODS))
     if progress is not None:
@@ -43,10 +47,11 @@ def _pca(data, random_state):
     return points
 
 
-def _tsne(data, progress, random_state):
-    from openTSNE import TSNE  # Imported lazily: it is slow to import.
+def _tsne(data, progress, random_state, init):
+    from openTSNE import TSNE, initialization  # Imported lazily: slow to import.
 
-    total = _TSNE_EXAGGERATION_ITER + _TSNE_ITER
+    exaggeration_iter = _TSNE_EXAGGERATION_ITER if init is None else 0
+    total = exaggeration_iter + _TSNE_ITER
     done = [0]
 
     def callback(iteration, error, embedding):
@@ -58,8 +63,8 @@ def _tsne(data, progress, random_state):
     tsne = TSNE(
         n_components=2,
         perplexity=min(TSNE_PERPLEXITY, (len(data) - 1) / 3.0),
-        initialization="pca",
-        early_exaggeration_iter=_TSNE_EXAGGERATION_ITER,
+        initialization="pca" if init is None else initialization.rescale(np.array(init, np.float64)),
+        early_exaggeration_iter=exaggeration_iter,
         n_iter=_TSNE_ITER,
         callbacks=callback,
         callbacks_every_iters=_PROGRESS_EVERY,

@@ -233,13 +233,17 @@ class NnvizPlugin(base_plugin.TBPlugin):
                 raise errors.NotFoundError(
                     "No activations of layer %r at epoch %d in run %r." % (layer, epoch, run)
                 )
+            # In a t-SNE sequence each frame starts from the layout of the one before.
+            init = requests[-1] if requests and method == "tsne" else None
+            identity = (experiment_id, run, record.tag, record.wall_time, method)
             requests.append(
                 projection_jobs.Request(
-                    identity=(experiment_id, run, record.tag, record.wall_time, method),
+                    identity=identity if init is None else identity + (init.identity,),
                     load=functools.partial(self._data.read_array, ctx, experiment_id, run, record),
                     method=method,
                     labels=labels,
                     description="%s of run %r, layer %r, epoch %d" % (method, run, layer, epoch),
+                    init=init,
                 )
             )
         results, progress = self._jobs.get(requests)

@@ -38,6 +38,8 @@ class Request:
       method: A `projection.METHODS` name.
       labels: `[N]` labels for the neighborhood hit.
       description: Human-readable name for progress messages.
+      init: The `Request` of the neighbouring frame whose layout t-SNE
+        starts from (it must be queued first), or None.
     """
 
     identity: tuple
@@ -45,6 +47,7 @@ class Request:
     method: str
     labels: object
     description: str
+    init: "Request | None" = None
 
 
 def default_cache_dir():
@@ -116,13 +119,19 @@ class ProjectionJobs:
     def _compute(self, request, progress):
         identity, method, labels = request.identity, request.method, request.labels
         data = np.ascontiguousarray(request.load())
+        init = None
+        if request.init is not None:  # Computed before: the single worker runs jobs in order.
+            with self._lock:
+                init = self._memory.get(request.init.identity, {}).get("points")
         digest = hashlib.sha256(data.tobytes())
         digest.update(("%s|%s|%d|%s" % (method, data.shape, CACHE_VERSION, data.dtype)).encode())
         digest.update(np.ascontiguousarray(labels, dtype=np.int32).tobytes())
+        if init is not None:
+            digest.update(init.tobytes())
         path = self._path(digest.hexdigest())
         result = self._read_disk(path)
         if result is None:
-            result = self._project(data, method, labels, request.description, progress)
+            result = self._project(data, method, labels, request.description, progress, init)
             self._write_disk(path, result)
         with self._lock:
             self._memory[identity] = result
@@ -131,7 +140,7 @@ class ProjectionJobs:
                 self._memory.popitem(last=False)
         return result
 
-    def _project(self, data, method, labels, description, progress):
+    def _project(self, data, method, labels, description, progress, init):
         start = time.time()
         reported = [0.0]
 
@@ -142,7 +151,7 @@ class ProjectionJobs:
                 _report("%s: %d%%" % (description, 100 * fraction))
 
         _report("%s: started (%d points)" % (description, len(data)))
-        points = projection.project(data, method, progress=on_progress)
+        points = projection.project(data, method, progress=on_progress, init=init)
         hit = metrics.neighborhood_hit(points, labels)
         _report("%s: done in %.1f s" % (description, time.time() - start))
         return {"points": points, "neighborhood_hit": hit}
