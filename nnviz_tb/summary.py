@@ -112,15 +112,14 @@ class NnvizWriter:
 
     def _write_epoch(self, step, activations, predictions, reductions):
         for layer, values in activations.items():
-            blob, all_finite = _encode_activations(values)
-            if not all_finite:
+            if not np.isfinite(values).all():
                 logger.warning(
                     "nnviz_tb: layer %r has NaN or infinite activations at epoch %d; "
                     "they are recorded as they are.", layer, step
                 )
             _write_blobs(
                 metadata.activations_tag(layer, step),
-                [blob],
+                [metadata.encode_activations(values, _to_float16)],
                 step,
                 metadata.create_summary_metadata(
                     metadata.KIND_ACTIVATIONS,
@@ -139,20 +138,9 @@ class NnvizWriter:
             )
 
 
-def _encode_activations(values):
-    """`(metadata.encode_activations(values), whether all values are finite)`.
-
-    Gives the same bytes, but lets TensorFlow do the float16 conversion, which
-    is several times faster than NumPy's (about 1 ms instead of 6 ms per
-    million values), and scans the values for NaN only once.
-    """
-    values = np.asarray(values, dtype=np.float32)
-    finite = np.isfinite(values)
-    all_finite = bool(finite.all())
-    peak = np.abs(values if all_finite else values[finite]).max(initial=0.0)
-    if peak < np.finfo(np.float16).max:
-        values = tf.cast(values, tf.float16).numpy()
-    return metadata.encode_array(values), all_finite
+def _to_float16(values):
+    """TensorFlow's float16 cast: the same values as NumPy's, several times faster."""
+    return tf.cast(values, tf.float16).numpy()
 
 
 def _write_blobs(tag, blobs, step, summary_metadata):

@@ -100,3 +100,14 @@ def test_a_crash_keeps_the_epochs_already_recorded(tmp_path):
     }
     # Epoch 2 was being recorded when the process died; 0 and 1 are safe.
     assert {0, 1} <= epochs
+
+
+def test_tensorflow_float16_cast_matches_numpy(rng):
+    from nnviz_tb import summary
+
+    bits = rng.integers(0, 2**32, size=200_000, dtype=np.uint64).astype(np.uint32)
+    values = bits.view(np.float32)
+    values = values[np.isfinite(values) & (np.abs(values) < 60000)]
+    special = np.array([0.0, -0.0, 1e-8, 6e-5, 65504.0, 65519.0, np.nan, np.inf], np.float32)
+    for array in (values, special, values[:0]):
+        assert metadata.encode_activations(array, summary._to_float16) == metadata.encode_activations(array)
