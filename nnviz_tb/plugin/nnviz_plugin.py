@@ -146,9 +146,7 @@ class NnvizPlugin(base_plugin.TBPlugin):
                 logger.warning("nnviz_tb: skipping run %r: %s", run, e)
                 continue
             described = {layer["name"]: layer for layer in info.get("layers", [])}
-            # Layers in the order the callback described them, then any others.
-            layers = [n for n in described if n in entry.activations]
-            layers += sorted(n for n in entry.activations if n not in described)
+            layers = _layer_order(info, entry)
             result[run] = {
                 "layers": layers,
                 "epochs": entry.epochs(),
@@ -161,9 +159,8 @@ class NnvizPlugin(base_plugin.TBPlugin):
 
     def projection_impl(self, ctx, experiment_id, run, layer, epoch, method):
         """One projection: `{"status": "ready", points, labels, ...}` or computing."""
-        frames, progress, labels, entry = self._frames(
-            ctx, experiment_id, run, [(layer, epoch)], method
-        )
+        entry = self._data.run(ctx, experiment_id, run)
+        frames, progress, labels = self._frames(ctx, experiment_id, run, entry, [(layer, epoch)], method)
         if frames is None:
             return {"status": "computing", "progress": progress}
         frame = frames[0]
@@ -182,7 +179,7 @@ class NnvizPlugin(base_plugin.TBPlugin):
         if over == "layers":
             if epoch is None:
                 raise errors.InvalidArgumentError("Parameter 'epoch' is required.")
-            layers = subset or self.runs_impl(ctx, experiment_id)[run]["layers"]
+            layers = subset or _layer_order(self._data.probe(ctx, experiment_id, run, entry)[0], entry)
             keys = [(name, epoch) for name in layers if epoch in entry.activations.get(name, {})]
         else:
             if layer is None:
@@ -196,7 +193,7 @@ class NnvizPlugin(base_plugin.TBPlugin):
             keys = [(layer, e) for e in epochs]
         if not keys:
             raise errors.NotFoundError("No recorded data matches this request.")
-        frames, progress, labels, _ = self._frames(ctx, experiment_id, run, keys, method)
+        frames, progress, labels = self._frames(ctx, experiment_id, run, entry, keys, method)
         if frames is None:
             return {"status": "computing", "progress": progress, "frames_total": len(keys)}
         aligned = projection.align_sequence([frame["points"] for frame in frames])
@@ -219,12 +216,11 @@ class NnvizPlugin(base_plugin.TBPlugin):
 
     # Helpers.
 
-    def _frames(self, ctx, experiment_id, run, keys, method):
-        """Projections of `[(layer, epoch)]`: `(frames or None, progress, labels, entry)`.
+    def _frames(self, ctx, experiment_id, run, entry, keys, method):
+        """Projections of `[(layer, epoch)]`: `(frames or None, progress, labels)`.
 
         Frames hold `layer`, `epoch`, `points` (`[N, 2]` array) and `neighborhood_hit`.
         """
-        entry = self._data.run(ctx, experiment_id, run)
         _, labels, _ = self._data.probe(ctx, experiment_id, run, entry)
         requests = []
         for layer, epoch in keys:
@@ -248,12 +244,12 @@ class NnvizPlugin(base_plugin.TBPlugin):
             )
         results, progress = self._jobs.get(requests)
         if results is None:
-            return None, progress, labels, entry
+            return None, progress, labels
         frames = [
             {"layer": layer, "epoch": epoch, "points": r["points"], "neighborhood_hit": r["neighborhood_hit"]}
             for (layer, epoch), r in zip(keys, results)
         ]
-        return frames, 1.0, labels, entry
+        return frames, 1.0, labels
 
     def _predictions(self, ctx, experiment_id, run, entry, epoch):
         record = entry.predictions.get(epoch)
@@ -311,6 +307,13 @@ class NnvizPlugin(base_plugin.TBPlugin):
         ctx, eid = _context(request)
         png = self.thumbnail_impl(ctx, eid, _param(request, "run"), _int_param(request, "index"))
         return http_util.Respond(request, png, "image/png")
+
+
+def _layer_order(info, entry):
+    """Recorded layers in the order the callback described them, then any others."""
+    described = [layer["name"] for layer in info.get("layers", [])]
+    layers = [name for name in described if name in entry.activations]
+    return layers + sorted(name for name in entry.activations if name not in described)
 
 
 def _context(request):
