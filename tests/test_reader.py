@@ -1,0 +1,23 @@
+"""Reading recorded runs back without TensorBoard's server."""
+
+import numpy as np
+import pytest
+
+from nnviz_tb import reader
+from conftest import digits
+
+
+def test_read_run_returns_what_was_recorded(digits_logdir):
+    run = reader.read_run(digits_logdir + "/mlp")
+    _, y = digits()
+    np.testing.assert_array_equal(run.labels, y[:500])
+    assert run.class_names == [str(i) for i in range(10)]
+    assert [layer["name"] for layer in run.layers] == ["hidden1", "hidden2", "output"]
+    assert sorted(run.activations["hidden2"]) == [0, 1, 2, 3]
+    assert run.activations["hidden2"][3].shape == (500, 16)
+    assert sorted(run.predictions) == [0, 1, 2, 3]
+
+
+def test_read_run_without_nnviz_data(tmp_path):
+    with pytest.raises(ValueError, match="No nnviz probe summary"):
+        reader.read_run(str(tmp_path))
