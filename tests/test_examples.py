@@ -55,3 +55,16 @@ def test_mnist_cnn_tiny(tmp_path):
     tags = nnviz_tags(logdir)
     for layer in ("conv1a", "conv1b", "pool1", "conv2a", "conv2b", "pool2", "dense", "output"):
         assert tags[metadata.activations_tag(layer, 1)] == [1]
+
+
+@pytest.mark.skipif(not os.path.isdir(MNIST_DIR), reason="no MNIST files in ../shared/data/mnist")
+def test_reproduce_paper_prints_the_table(tmp_path):
+    stdout = run_example("reproduce_paper.py", "--data-dir", MNIST_DIR, "--logdir", str(tmp_path),
+                         "--epochs", "1", "--method", "pca")
+    rows = [line for line in stdout.splitlines() if line.startswith("| mlp") or line.startswith("| cnn")]
+    assert len(rows) == 6  # 4 MLP hidden layers, 2 CNN dense layers.
+    for row in rows:
+        before, after = (float(v) for v in row.strip("|").split("|")[2:4])
+        assert 0 < before <= 1 and 0 < after <= 1
+    assert "most mixed digit pairs" in stdout
+    assert (tmp_path / "paper_results.json").exists()
