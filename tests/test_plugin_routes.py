@@ -101,6 +101,76 @@ def test_evolution_over_layers_and_epochs(client):
     assert all(len(f["predictions"]) == 500 for f in body["frames"])
 
 
+@pytest.mark.parametrize("method", ["mds", "tsne"])
+def test_neurons(client, method):
+    status, body = get_json(client, "/neurons?run=mlp&layer=hidden1&epoch=3&method=" + method)
+    assert status == 200 and body["status"] == "ready"
+    assert len(body["points"]) == len(body["dead"]) == 32
+    for point, dead in zip(body["points"], body["dead"]):
+        assert (point is None) == dead
+        assert dead or (len(point) == 2 and np.isfinite(point).all())
+    live = np.array([p for p in body["points"] if p is not None])
+    assert len(live) >= 3 and np.sqrt((live**2).sum(axis=1).mean()) == pytest.approx(1, abs=1e-3)
+
+
+def test_discriminative(client):
+    status, body = get_json(client, "/discriminative?run=mlp&layer=hidden2&epoch=3")
+    assert status == 200 and body["status"] == "ready"
+    importance = np.array(body["importance"])
+    assert importance.shape == (16, 10) and (importance >= 0).all()
+    assert body["class_names"] == [str(i) for i in range(10)]
+    best = np.array(body["best_class"])
+    live = best >= 0
+    assert live.sum() >= 8
+    assert (best[live] == importance[live].argmax(axis=1)).all()
+
+
+def write_run_with_dead_neurons(run_dir, num_points=60, dim=6, dead=(1, 4)):
+    """One layer `h` at epoch 0 whose neurons `dead` are constant."""
+    rng = np.random.default_rng(2)
+    labels = np.arange(num_points) % 3
+    values = rng.normal(size=(num_points, dim)).astype("float32") + labels[:, None]
+    values[:, list(dead)] = 0.5
+    writer = NnvizWriter(str(run_dir))
+    writer.write_probe(0, {"num_points": num_points, "class_names": ["x", "y", "z"]}, labels, None)
+    writer.write_epoch(0, {"h": values}, labels, {"h": "none"})
+    writer.close()
+
+
+def test_dead_neurons_are_null_and_best_class_minus_one(tmp_path):
+    write_run_with_dead_neurons(tmp_path / "dead")
+    client, _ = make_client(str(tmp_path))
+    _, body = get_json(client, "/neurons?run=dead&layer=h&epoch=0")
+    assert body["dead"] == [False, True, False, False, True, False]
+    assert [p is None for p in body["points"]] == body["dead"]
+    _, body = get_json(client, "/discriminative?run=dead&layer=h&epoch=0")
+    assert [b == -1 for b in body["best_class"]] == [False, True, False, False, True, False]
+    assert np.array(body["importance"])[[1, 4]].max() == 0
+    assert body["class_names"] == ["x", "y", "z"]
+
+
+def test_discriminative_reports_progress_then_is_cached(digits_logdir, cache_dir):
+    client, _ = make_client(digits_logdir)
+    path = "/discriminative?run=mlp&layer=hidden1&epoch=2"
+    response = client.get(ROUTE + path)
+    assert response.status_code == 202
+    assert json.loads(response.get_data())["status"] == "computing"
+    _, ready = get_json(client, path)
+    assert len(list(cache_dir.glob("*.npz"))) == 1
+    with np.load(next(cache_dir.glob("*.npz")), allow_pickle=False) as stored:
+        assert sorted(stored.files) == ["best_class", "importance"]
+    start = time.perf_counter()
+    status, again = get_json(client, path)
+    assert status == 200 and again == ready
+    assert time.perf_counter() - start < 0.5
+    # A restarted server finds the disk cache; other analyses of the same data are not mixed up.
+    fresh, _ = make_client(digits_logdir)
+    assert fresh.get(ROUTE + path).status_code == 200
+    status, body = get_json(fresh, "/neurons?run=mlp&layer=hidden1&epoch=2&method=mds")
+    assert status == 200 and "importance" not in body
+    assert len(list(cache_dir.glob("*.npz"))) == 2
+
+
 def test_thumbnail_is_a_png(client):
     response = client.get(ROUTE + "/thumbnail?run=mlp&index=7")
     assert response.status_code == 200 and response.headers["Content-Type"] == "image/png"
@@ -125,6 +195,17 @@ def test_thumbnail_is_a_png(client):
         ("/evolution?run=mlp&over=epochs&layer=nope", 404),
         ("/evolution?run=mlp&over=epochs&layer=hidden1&epochs=a,b", 400),
         ("/evolution?run=mlp&over=epochs&layer=hidden1&epochs=50", 404),
+        ("/neurons?run=mlp&layer=hidden1&epoch=0&method=pca", 400),
+        ("/neurons?run=mlp&epoch=0", 400),
+        ("/neurons?run=mlp&layer=hidden1&epoch=x", 400),
+        ("/neurons?run=nope&layer=hidden1&epoch=0", 404),
+        ("/neurons?run=mlp&layer=nope&epoch=0", 404),
+        ("/neurons?run=mlp&layer=hidden1&epoch=77", 404),
+        ("/discriminative?run=mlp&layer=hidden1", 400),
+        ("/discriminative?layer=hidden1&epoch=0", 400),
+        ("/discriminative?run=mlp&layer=hidden1&epoch=-2", 400),
+        ("/discriminative?run=mlp&layer=<b>&epoch=0", 404),
+        ("/discriminative?run=mlp&layer=hidden1&epoch=77", 404),
         ("/thumbnail?run=mlp&index=100000", 404),
         ("/thumbnail?run=mlp&index=x", 400),
     ],

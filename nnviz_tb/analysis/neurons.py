@@ -74,13 +74,15 @@ def _mds(random_state):
     return MDS(2, dissimilarity="precomputed", n_init=1, random_state=random_state)
 
 
-def discriminative_power(activations, labels, num_classes=None, random_state=0):
+def discriminative_power(activations, labels, num_classes=None, random_state=0, progress=None):
     """Importance of each neuron for telling each class from the rest.
 
     For each class, an ExtraTrees classifier (`N_ESTIMATORS` trees,
     `MIN_SAMPLES_LEAF` samples per leaf) learns class-vs-rest from the
     layer's activations; a neuron's importance is its impurity-based feature
     importance in that classifier.
+
+    `progress`, if given, is called with the fraction of classes done (c / C).
 
     Returns:
       `(importance [D, C], best_class [D])`: `best_class` is the class for
@@ -94,12 +96,13 @@ def discriminative_power(activations, labels, num_classes=None, random_state=0):
     importance = np.zeros((activations.shape[1], num_classes))
     for c in range(num_classes):
         target = labels == c
-        if target.all() or not target.any():
-            continue  # No class-vs-rest task for an absent class.
-        forest = ExtraTreesClassifier(
-            N_ESTIMATORS, min_samples_leaf=MIN_SAMPLES_LEAF, random_state=random_state, n_jobs=-1
-        )
-        importance[:, c] = forest.fit(activations, target).feature_importances_
+        if target.any() and not target.all():  # No class-vs-rest task for an absent class.
+            forest = ExtraTreesClassifier(
+                N_ESTIMATORS, min_samples_leaf=MIN_SAMPLES_LEAF, random_state=random_state, n_jobs=-1
+            )
+            importance[:, c] = forest.fit(activations, target).feature_importances_
+        if progress is not None:
+            progress((c + 1) / num_classes)
     best_class = importance.argmax(axis=1)
     best_class[dead_neurons(activations) | (importance.max(axis=1) == 0)] = -1
     return importance, best_class

@@ -20,8 +20,8 @@ from tensorboard.plugins import base_plugin
 from werkzeug import wrappers
 
 from nnviz_tb import metadata
-from nnviz_tb.analysis import metrics, projection
-from nnviz_tb.plugin import projection_jobs, run_data
+from nnviz_tb.analysis import metrics, neurons, projection
+from nnviz_tb.plugin import analyses, jobs, run_data
 
 logger = logging.getLogger(__name__)
 
@@ -115,7 +115,7 @@ class NnvizPlugin(base_plugin.TBPlugin):
 
     def __init__(self, context):
         self._data = run_data.RunData(context.data_provider)
-        self._jobs = projection_jobs.ProjectionJobs(projection_jobs.default_cache_dir())
+        self._jobs = jobs.Jobs(jobs.default_cache_dir())
         self._files = _frontend_files()
 
     def get_plugin_apps(self):
@@ -125,6 +125,8 @@ class NnvizPlugin(base_plugin.TBPlugin):
             "/runs": self._serve_runs,
             "/projection": self._serve_projection,
             "/evolution": self._serve_evolution,
+            "/neurons": self._serve_neurons,
+            "/discriminative": self._serve_discriminative,
             "/thumbnail": self._serve_thumbnail,
         }
 
@@ -202,6 +204,42 @@ class NnvizPlugin(base_plugin.TBPlugin):
             frame["predictions"] = self._predictions(ctx, experiment_id, run, entry, frame["epoch"])
         return {"status": "ready", "over": over, "labels": labels.tolist(), "frames": frames, "k": metrics.DEFAULT_K}
 
+    def neurons_impl(self, ctx, experiment_id, run, layer, epoch, method):
+        """Neurons of one layer in 2-D: `{"status": "ready", points (None if dead), dead}` or computing."""
+        result, progress = self._analyse(ctx, experiment_id, run, layer, epoch, analyses.neuron_projection(method))
+        if result is None:
+            return {"status": "computing", "progress": progress}
+        dead = result["dead"].astype(bool)
+        points = _points_json(np.nan_to_num(result["points"]))
+        return {
+            "status": "ready",
+            "layer": layer,
+            "epoch": epoch,
+            "points": [None if d else p for p, d in zip(points, dead)],
+            "dead": dead.tolist(),
+        }
+
+    def discriminative_impl(self, ctx, experiment_id, run, layer, epoch):
+        """ExtraTrees importance of each neuron per class, and its best class (-1 if dead)."""
+        entry = self._data.run(ctx, experiment_id, run)
+        info, labels, _ = self._data.probe(ctx, experiment_id, run, entry)
+        names = list(info.get("class_names", []))
+        num_classes = max(len(names), int(labels.max(initial=-1)) + 1, 1)
+        names += [str(c) for c in range(len(names), num_classes)]
+        result, progress = self._analyse(
+            ctx, experiment_id, run, layer, epoch, analyses.discriminative(num_classes), entry
+        )
+        if result is None:
+            return {"status": "computing", "progress": progress}
+        return {
+            "status": "ready",
+            "layer": layer,
+            "epoch": epoch,
+            "importance": np.round(result["importance"].astype(np.float64), 5).tolist(),
+            "best_class": result["best_class"].tolist(),
+            "class_names": names,
+        }
+
     def thumbnail_impl(self, ctx, experiment_id, run, index):
         """PNG bytes of one probe point's thumbnail."""
         entry = self._data.run(ctx, experiment_id, run)
@@ -222,34 +260,45 @@ class NnvizPlugin(base_plugin.TBPlugin):
         Frames hold `layer`, `epoch`, `points` (`[N, 2]` array) and `neighborhood_hit`.
         """
         _, labels, _ = self._data.probe(ctx, experiment_id, run, entry)
+        analysis = analyses.point_projection(method)
         requests = []
         for layer, epoch in keys:
-            record = entry.activations.get(layer, {}).get(epoch)
-            if record is None:
-                raise errors.NotFoundError(
-                    "No activations of layer %r at epoch %d in run %r." % (layer, epoch, run)
-                )
             # In a t-SNE sequence each frame starts from the layout of the one before.
             init = requests[-1] if requests and method == "tsne" else None
-            identity = (experiment_id, run, record.tag, record.wall_time, method)
-            requests.append(
-                projection_jobs.Request(
-                    identity=identity if init is None else identity + (init.identity,),
-                    load=functools.partial(self._data.read_array, ctx, experiment_id, run, record),
-                    method=method,
-                    labels=labels,
-                    description="%s of run %r, layer %r, epoch %d" % (method, run, layer, epoch),
-                    init=init,
-                )
-            )
+            requests.append(self._request(ctx, experiment_id, run, entry, layer, epoch, analysis, labels, init))
         results, progress = self._jobs.get(requests)
         if results is None:
             return None, progress, labels
         frames = [
-            {"layer": layer, "epoch": epoch, "points": r["points"], "neighborhood_hit": r["neighborhood_hit"]}
+            {"layer": layer, "epoch": epoch, "points": r["points"], "neighborhood_hit": float(r["neighborhood_hit"])}
             for (layer, epoch), r in zip(keys, results)
         ]
         return frames, 1.0, labels
+
+    def _analyse(self, ctx, experiment_id, run, layer, epoch, analysis, entry=None):
+        """One analysis of one record: `(result dict or None, progress)`."""
+        entry = entry or self._data.run(ctx, experiment_id, run)
+        _, labels, _ = self._data.probe(ctx, experiment_id, run, entry)
+        request = self._request(ctx, experiment_id, run, entry, layer, epoch, analysis, labels)
+        results, progress = self._jobs.get([request])
+        return (None, progress) if results is None else (results[0], 1.0)
+
+    def _request(self, ctx, experiment_id, run, entry, layer, epoch, analysis, labels, init=None):
+        """The `jobs.Request` of `analysis` on the activations of `layer` at `epoch`."""
+        record = entry.activations.get(layer, {}).get(epoch)
+        if record is None:
+            raise errors.NotFoundError(
+                "No activations of layer %r at epoch %d in run %r." % (layer, epoch, run)
+            )
+        identity = (experiment_id, run, record.tag, record.wall_time, analysis.key)
+        return jobs.Request(
+            identity=identity if init is None else identity + (init.identity,),
+            load=functools.partial(self._data.read_array, ctx, experiment_id, run, record),
+            analysis=analysis,
+            labels=labels,
+            description="%s of run %r, layer %r, epoch %d" % (analysis.title, run, layer, epoch),
+            init=init,
+        )
 
     def _predictions(self, ctx, experiment_id, run, entry, epoch):
         record = entry.predictions.get(epoch)
@@ -299,6 +348,27 @@ class NnvizPlugin(base_plugin.TBPlugin):
             _int_param(request, "epoch", required=False),
             _choice_param(request, "method", projection.METHODS, "pca"),
             _list_param(request, "layers" if over == "layers" else "epochs"),
+        )
+        return _json_response(request, result, 200 if result["status"] == "ready" else 202)
+
+    @_route
+    def _serve_neurons(self, request):
+        ctx, eid = _context(request)
+        result = self.neurons_impl(
+            ctx,
+            eid,
+            _param(request, "run"),
+            _param(request, "layer"),
+            _int_param(request, "epoch"),
+            _choice_param(request, "method", neurons.NEURON_METHODS, "mds"),
+        )
+        return _json_response(request, result, 200 if result["status"] == "ready" else 202)
+
+    @_route
+    def _serve_discriminative(self, request):
+        ctx, eid = _context(request)
+        result = self.discriminative_impl(
+            ctx, eid, _param(request, "run"), _param(request, "layer"), _int_param(request, "epoch")
         )
         return _json_response(request, result, 200 if result["status"] == "ready" else 202)
 

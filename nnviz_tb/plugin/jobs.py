@@ -1,11 +1,15 @@
-"""Background computation of projections, with progress and a two-level cache.
+"""Background computation of analyses, with progress and a two-level cache.
 
-A projection is computed once per *data*: results are stored on disk under a
-hash of the activation bytes and the method, so a new epoch never
-invalidates older projections, a rewritten run never serves stale ones, and
-a restarted TensorBoard finds its work again. A bounded in-memory map from
-the record's identity (run, tag, wall time, method) to the result makes
-repeated requests cheap.
+An analysis (a projection of the probe points, a projection of the neurons,
+discriminative scores, ...) is computed once per *data*: results are stored
+on disk under a hash of the activation bytes, the labels and the analysis
+(name and parameters), so a new epoch never invalidates older results, a
+rewritten run never serves stale ones, and a restarted TensorBoard finds
+its work again. A bounded in-memory map from the record's identity (run,
+tag, wall time, analysis) to the result makes repeated requests cheap.
+
+Results are dicts of plain NumPy arrays (scalars as 0-d arrays), stored as
+`.npz` files without pickles.
 """
 
 import collections
@@ -21,30 +25,45 @@ import time
 
 import numpy as np
 
-from nnviz_tb.analysis import metrics, projection
-
 logger = logging.getLogger(__name__)
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
+
+
+@dataclasses.dataclass(frozen=True)
+class Analysis:
+    """What to compute from one record's activations.
+
+    Attributes:
+      key: Name and parameters, e.g. `"projection|tsne"`; part of the cache key.
+      title: Short name for progress messages, e.g. `"tsne"`.
+      compute: `compute(data [N, D], labels [N], progress, init)` returning a
+        dict of NumPy arrays; `progress(fraction)` reports how far it is,
+        `init` is the result of the `Request.init` job, or None.
+    """
+
+    key: str
+    title: str
+    compute: object
 
 
 @dataclasses.dataclass(frozen=True)
 class Request:
-    """One projection to compute.
+    """One analysis of one record.
 
     Attributes:
-      identity: Hashable key of the record and method (the memory-cache key).
+      identity: Hashable key of the record and analysis (the memory-cache key).
       load: Callable returning the `[N, D]` activations (runs in the job).
-      method: A `projection.METHODS` name.
-      labels: `[N]` labels for the neighborhood hit.
+      analysis: The `Analysis` to run.
+      labels: `[N]` class labels of the probe points.
       description: Human-readable name for progress messages.
-      init: The `Request` of the neighbouring frame whose layout t-SNE
-        starts from (it must be queued first), or None.
+      init: A `Request` whose result the analysis starts from (it must be
+        queued first, e.g. the neighbouring frame of a t-SNE sequence), or None.
     """
 
     identity: tuple
     load: object
-    method: str
+    analysis: Analysis
     labels: object
     description: str
     init: "Request | None" = None
@@ -58,8 +77,8 @@ def default_cache_dir():
     return os.path.join(base, "nnviz_tb")
 
 
-class ProjectionJobs:
-    """Computes projections off the request thread.
+class Jobs:
+    """Runs analyses off the request thread, one at a time, and caches their results.
 
     Args:
       cache_dir: Directory of the disk cache, or None for memory only.
@@ -75,7 +94,7 @@ class ProjectionJobs:
         self._wait = wait_seconds
         self._running = {}  # identity -> (future, progress list)
         self._lock = threading.Lock()
-        self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="nnviz-projection")
+        self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="nnviz-analysis")
 
     def get(self, requests):
         """Returns `(results, progress)`; `results` is None until all are ready.
@@ -85,8 +104,8 @@ class ProjectionJobs:
             queued (once each, however often they are asked for).
 
         Returns:
-          `([{"points": [N, 2] float32, "neighborhood_hit": float}, ...], 1.0)`
-          when every result is ready, else `(None, mean fraction done)`.
+          `([result dict, ...], 1.0)` when every result is ready, else
+          `(None, mean fraction done)`.
 
         Raises:
           Whatever a job raised (e.g. a corrupt record), once.
@@ -117,32 +136,28 @@ class ProjectionJobs:
         return None, float(np.mean([p[0] for _, p in pending]))
 
     def _compute(self, request, progress):
-        identity, method, labels = request.identity, request.method, request.labels
         data = np.ascontiguousarray(request.load())
         init = None
         if request.init is not None:  # Computed before: the single worker runs jobs in order.
             with self._lock:
-                init = self._memory.get(request.init.identity, {}).get("points")
-        digest = hashlib.sha256(data.tobytes())
-        digest.update(("%s|%s|%d|%s" % (method, data.shape, CACHE_VERSION, data.dtype)).encode())
-        digest.update(np.ascontiguousarray(labels, dtype=np.int32).tobytes())
-        if init is not None:
-            digest.update(init.tobytes())
-        path = self._path(digest.hexdigest())
+                init = self._memory.get(request.init.identity)
+        path = self._path(_digest(data, request.labels, request.analysis.key, init))
         result = self._read_disk(path)
         if result is None:
-            result = self._project(data, method, labels, request.description, progress, init)
+            result = self._run(request, data, progress, init)
             self._write_disk(path, result)
         with self._lock:
-            self._memory[identity] = result
-            self._running.pop(identity, None)
+            self._memory[request.identity] = result
+            self._running.pop(request.identity, None)
             while len(self._memory) > self._memory_entries:
                 self._memory.popitem(last=False)
         return result
 
-    def _project(self, data, method, labels, description, progress, init):
+    @staticmethod
+    def _run(request, data, progress, init):
         start = time.time()
         reported = [0.0]
+        description = request.description
 
         def on_progress(fraction):
             progress[0] = fraction
@@ -150,11 +165,10 @@ class ProjectionJobs:
                 reported[0] = fraction
                 _report("%s: %d%%" % (description, 100 * fraction))
 
-        _report("%s: started (%d points)" % (description, len(data)))
-        points = projection.project(data, method, progress=on_progress, init=init)
-        hit = metrics.neighborhood_hit(points, labels)
+        _report("%s: started (%s activations)" % (description, " x ".join(map(str, data.shape))))
+        result = request.analysis.compute(data, request.labels, on_progress, init)
         _report("%s: done in %.1f s" % (description, time.time() - start))
-        return {"points": points, "neighborhood_hit": hit}
+        return {name: np.asarray(value) for name, value in result.items()}
 
     def _path(self, digest):
         return None if self._cache_dir is None else os.path.join(self._cache_dir, digest + ".npz")
@@ -165,10 +179,7 @@ class ProjectionJobs:
             return None
         try:
             with np.load(path, allow_pickle=False) as stored:
-                return {
-                    "points": stored["points"],
-                    "neighborhood_hit": float(stored["neighborhood_hit"]),
-                }
+                return {name: stored[name] for name in stored.files}
         except (OSError, ValueError, KeyError):
             return None  # A damaged cache file is recomputed.
 
@@ -182,8 +193,19 @@ class ProjectionJobs:
                 np.savez(f, **result)
             os.replace(tmp, path)
         except OSError as e:
-            logger.warning("nnviz_tb: cannot write the projection cache in %s: %s", self._cache_dir, e)
+            logger.warning("nnviz_tb: cannot write the analysis cache in %s: %s", self._cache_dir, e)
             self._cache_dir = None
+
+
+def _digest(data, labels, analysis_key, init):
+    """Hex SHA-256 of everything a result depends on."""
+    digest = hashlib.sha256(data.tobytes())
+    digest.update(("%s|%s|%d|%s" % (analysis_key, data.shape, CACHE_VERSION, data.dtype)).encode())
+    digest.update(np.ascontiguousarray(labels, dtype=np.int32).tobytes())
+    for name in sorted(init or {}):
+        digest.update(name.encode())
+        digest.update(np.ascontiguousarray(init[name]).tobytes())
+    return digest.hexdigest()
 
 
 def _report(message):
