@@ -51,18 +51,42 @@ export async function fetchRuns(signal) {
   return (await getJson("runs", {}, signal)).body;
 }
 
+/** GETs `route` until it answers "ready", passing each 202 answer to `onProgress(body)`. */
+async function pollReady(route, params, signal, onProgress) {
+  for (;;) {
+    const { status, body } = await getJson(route, params, signal);
+    if (status === 200 && body.status === "ready") return body;
+    onProgress(body);
+    await sleep(POLL_INTERVAL_MS, signal);
+  }
+}
+
 /**
  * Aligned projections of one epoch across layers or one layer across epochs.
  * Polls while the server computes (HTTP 202), reporting `onProgress(fraction, framesTotal)`.
  * @param {{run, over, method, epoch?, layer?, layers?, epochs?}} params
  */
-export async function fetchEvolution(params, { signal, onProgress }) {
-  for (;;) {
-    const { status, body } = await getJson("evolution", params, signal);
-    if (status === 200 && body.status === "ready") return body;
-    onProgress(body.progress ?? 0, body.frames_total ?? 1);
-    await sleep(POLL_INTERVAL_MS, signal);
-  }
+export function fetchEvolution(params, { signal, onProgress }) {
+  return pollReady("evolution", params, signal, (body) => onProgress(body.progress ?? 0, body.frames_total ?? 1));
+}
+
+/**
+ * Neuron positions (./neurons) and discriminative scores (./discriminative) of one layer
+ * at one epoch, merged: `{points, dead, importance, best_class, class_names}`.
+ * Reports `onProgress(fraction)` of both together.
+ * @param {{run, layer, epoch, method}} params `method`: "mds" or "tsne".
+ */
+export async function fetchNeurons({ run, layer, epoch, method }, { signal, onProgress }) {
+  const done = [0, 0];
+  const track = (i) => (body) => {
+    done[i] = body.progress ?? 0;
+    onProgress((done[0] + done[1]) / 2);
+  };
+  const [positions, scores] = await Promise.all([
+    pollReady("neurons", { run, layer, epoch, method }, signal, track(0)).finally(() => (done[0] = 1)),
+    pollReady("discriminative", { run, layer, epoch }, signal, track(1)).finally(() => (done[1] = 1)),
+  ]);
+  return { ...positions, ...scores };
 }
 
 export function thumbnailUrl(run, index) {

@@ -42,4 +42,20 @@ export function shade(color, t, alpha = 1) {
   return `rgba(${r},${g},${b},${alpha})`;
 }
 
+/**
+ * The colour at `t` in [0, 1] of a sequential light-to-dark ramp of one hue:
+ * 0 is nearly white, 0.7 the colour itself, 1 the colour with 35% black.
+ */
+export function sequential(color, t) {
+  const mix = (channel) =>
+    t < 0.7 ? 245 + (channel - 245) * (t / 0.7) : channel * (1 - 0.35 * ((t - 0.7) / 0.3));
+  const [r, g, b] = color.rgb.map((c) => Math.round(mix(c)));
+  return `rgb(${r},${g},${b})`;
+}
+
+/** A CSS gradient showing `sequential(color, ·)` from left (0) to right (1). */
+export function sequentialGradient(color) {
+  return `linear-gradient(to right, ${[0, 0.35, 0.7, 1].map((t) => `${sequential(color, t)} ${100 * t}%`).join(", ")})`;
+}
+
 export const NEUTRAL = { hex: "#8a8a8a", rgb: [138, 138, 138] };

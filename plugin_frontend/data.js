@@ -59,3 +59,35 @@ export function sample(sequence, visible, count) {
   }
   return chosen;
 }
+
+/**
+ * Turns the merged JSON of ./neurons and ./discriminative into typed arrays.
+ * @returns {{count: number, numClasses: number, xy: Float32Array, dead: Uint8Array,
+ *   importance: Float32Array, classMax: Float32Array, best: Int32Array, counts: number[],
+ *   deadCount: number, extent: number}} `importance[i * numClasses + c]`; `classMax[c]` is its
+ *   largest value over the neurons (the map shows `importance / classMax` of the best class).
+ */
+export function buildNeurons(json, numClasses) {
+  const count = json.points.length;
+  const classes = Math.max(numClasses, json.importance[0]?.length ?? 0);
+  const xy = new Float32Array(2 * count);
+  const dead = Uint8Array.from(json.dead, Number);
+  const importance = new Float32Array(count * classes);
+  const classMax = new Float32Array(classes);
+  const counts = new Array(classes).fill(0);
+  let extent = 0;
+  json.points.forEach((point, i) => {
+    if (point) {
+      xy.set(point, 2 * i);
+      extent = Math.max(extent, Math.abs(point[0]), Math.abs(point[1]));
+    }
+    json.importance[i].forEach((value, c) => {
+      importance[i * classes + c] = value;
+      classMax[c] = Math.max(classMax[c], value);
+    });
+    if (json.best_class[i] >= 0) counts[json.best_class[i]]++;
+  });
+  const deadCount = dead.reduce((n, d) => n + d, 0);
+  const best = Int32Array.from(json.best_class);
+  return { count, numClasses: classes, xy, dead, importance, classMax, best, counts, deadCount, extent: extent > 0 ? extent * 1.08 : 1 };
+}

@@ -1,21 +1,22 @@
 // The nnviz tab: selectors and class legend on the left, the evolution views on the right.
 // TensorBoard serves this file at ./index.js and the other modules at ./static/<path>.
 
-import { fetchEvolution, fetchRuns } from "./static/api.js";
+import { fetchEvolution, fetchNeurons, fetchRuns } from "./static/api.js";
 import { classColors } from "./static/colors.js";
-import { buildSequence } from "./static/data.js";
+import { buildNeurons, buildSequence } from "./static/data.js";
 import { element } from "./static/dom.js";
 import { Controls } from "./static/views/controls.js";
 import { EpochMode } from "./static/views/epoch_mode.js";
 import { LayerMode } from "./static/views/layer_mode.js";
 import { Legend } from "./static/views/legend.js";
+import { NeuronMode } from "./static/views/neuron_mode.js";
 import { Status } from "./static/views/status.js";
 import { Tooltip } from "./static/views/tooltip.js";
 
 const RUNS_POLL_MS = 10000;
 const MAX_EPOCH_FRAMES = 24;
 const DEFAULT_TRAILS = 500;
-const METHOD_NAMES = { pca: "PCA", tsne: "t-SNE" };
+const METHOD_NAMES = { pca: "PCA", tsne: "t-SNE", mds: "MDS" };
 const NO_DATA =
   "No nnviz data yet. Add nnviz_tb.ActivationLogger(log_dir, probe=(x, y)) to the callbacks " +
   "of model.fit; this tab checks for new data every 10 seconds.";
@@ -46,7 +47,9 @@ class App {
     this.status = new Status(main);
     this.content = main.appendChild(element("div", "content"));
     this.display = { colors: [], visible: this.legend.visible, trailCount: DEFAULT_TRAILS, tooltip: new Tooltip(body) };
-    this.state = { run: null, mode: "layers", method: "pca", layer: null, epoch: null, trailCount: DEFAULT_TRAILS };
+    this.state = {
+      run: null, mode: "layers", method: "pca", neuronMethod: "mds", layer: null, epoch: null, trailCount: DEFAULT_TRAILS,
+    };
     this.runs = {};
     this.view = null;
     this.requestKey = null;
@@ -97,9 +100,10 @@ class App {
     this.load();
   }
 
-  /** The ./evolution parameters of the current selection. */
+  /** The ./evolution (or, for neurons, ./neurons) parameters of the current selection. */
   query() {
-    const { run, mode, method, layer, epoch } = this.state;
+    const { run, mode, method, neuronMethod, layer, epoch } = this.state;
+    if (mode === "neurons") return { run, over: "neurons", method: neuronMethod, layer, epoch };
     if (mode === "layers") return { run, over: "layers", method, epoch };
     return { run, over: "epochs", method, layer, epochs: spread(this.runs[run].epochs, MAX_EPOCH_FRAMES) };
   }
@@ -114,6 +118,10 @@ class App {
     this.requestKey = key;
     const methodName = METHOD_NAMES[query.method];
     this.content.classList.add("stale");
+    if (query.over === "neurons") {
+      this.loadNeurons(query, request.signal);
+      return;
+    }
     this.status.progress(0, `Loading ${methodName} projections…`);
     try {
       const json = await fetchEvolution(query, {
@@ -136,17 +144,53 @@ class App {
     }
   }
 
+  /** Fetches and shows the neurons of one layer at one epoch. */
+  async loadNeurons(query, signal) {
+    const what = `${METHOD_NAMES[query.method]} of the neurons and their discriminative power`;
+    this.status.progress(0, `Computing ${what}…`);
+    try {
+      const json = await fetchNeurons(query, {
+        signal,
+        onProgress: (fraction) => this.status.progress(fraction, `Computing ${what}… ${Math.round(100 * fraction)}%`),
+      });
+      this.showNeurons(json, query);
+    } catch (error) {
+      if (error.name === "AbortError") return;
+      this.requestKey = null;
+      this.showView(null);
+      this.status.message(`Could not load the neurons: ${error.message}`, "error");
+    }
+  }
+
+  showNeurons(json, query) {
+    const info = this.runs[query.run];
+    const neurons = buildNeurons(json, info.class_names.length);
+    this.setClasses(json.class_names, neurons.numClasses, neurons.counts);
+    const selectedClass = this.view instanceof NeuronMode ? this.view.selectedClass : 0;
+    this.showView(new NeuronMode(this.content, this.display));
+    this.view.show(neurons, {
+      layer: query.layer, epoch: query.epoch, methodName: METHOD_NAMES[query.method],
+      classNames: json.class_names, selectedClass,
+    });
+    this.status.clear();
+  }
+
   show(json, query) {
     const info = this.runs[query.run];
     const sequence = buildSequence(json, info.class_names.length);
-    this.display.colors = classColors(sequence.numClasses);
-    this.legend.update(info.class_names, this.display.colors, sequence.counts);
-    this.display.visible = this.legend.visible;
+    this.setClasses(info.class_names, sequence.numClasses, sequence.counts);
     this.display.tooltip.setContext({ run: query.run, classNames: info.class_names, hasThumbnails: info.has_thumbnails });
     const epoch = query.over === "epochs" && this.view instanceof EpochMode ? this.view.epoch ?? this.state.epoch : this.state.epoch;
     this.showView(query.over === "layers" ? new LayerMode(this.content, this.display) : new EpochMode(this.content, this.display));
     this.view.show(sequence, { epoch, layer: query.layer, methodName: METHOD_NAMES[query.method] });
     this.status.clear();
+  }
+
+  /** Class colours and the legend (`counts`: points, or neurons by best class, per class). */
+  setClasses(names, numClasses, counts) {
+    this.display.colors = classColors(numClasses);
+    this.legend.update(names, this.display.colors, counts);
+    this.display.visible = this.legend.visible;
   }
 
   showView(view) {

@@ -173,6 +173,21 @@ def color_stats(driver, canvas):
     return driver.execute_script(COLOR_STATS_JS, canvas)
 
 
+def hover_colored_pixel(driver, canvas):
+    """Moves the mouse onto a coloured pixel of `canvas`; returns the tooltip once shown."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    x, y = driver.execute_script(COLORED_PIXEL_JS, canvas)
+    ActionChains(driver).move_to_element_with_offset(
+        canvas, int(x - canvas.size["width"] / 2), int(y - canvas.size["height"] / 2)
+    ).perform()
+    tooltip = driver.find_element(By.CSS_SELECTOR, ".tooltip")
+    WebDriverWait(driver, 10).until(lambda d: tooltip.is_displayed())
+    return tooltip
+
+
 def screenshot(driver, name):
     os.makedirs(ARTIFACTS, exist_ok=True)
     path = os.path.join(ARTIFACTS, name)
@@ -219,13 +234,7 @@ def test_hover_shows_thumbnail_and_classes(driver, tensorboard_server):
     from selenium.webdriver.support.ui import WebDriverWait
 
     open_tab(driver, tensorboard_server)
-    canvas = driver.find_elements(By.CSS_SELECTOR, ".multiples canvas")[1]
-    x, y = driver.execute_script(COLORED_PIXEL_JS, canvas)
-    ActionChains(driver).move_to_element_with_offset(
-        canvas, int(x - canvas.size["width"] / 2), int(y - canvas.size["height"] / 2)
-    ).perform()
-    tooltip = driver.find_element(By.CSS_SELECTOR, ".tooltip")
-    WebDriverWait(driver, 10).until(lambda d: tooltip.is_displayed())
+    tooltip = hover_colored_pixel(driver, driver.find_elements(By.CSS_SELECTOR, ".multiples canvas")[1])
     assert "Class" in tooltip.text and "Predicted" in tooltip.text
     WebDriverWait(driver, 10).until(
         lambda d: d.execute_script("return document.querySelector('.tooltip-image').naturalWidth") > 0
@@ -330,3 +339,38 @@ def test_new_epochs_appear_while_the_tab_is_open(driver, synthetic_server):
     assert driver.execute_script("return document.querySelector('.run-select').value") == LIVE_RUN
     assert driver.execute_script("return document.querySelector('.epoch-select').value") == "0"
     assert "at epoch 0" in driver.find_element(By.CSS_SELECTOR, ".card-title").text
+
+
+def test_neuron_mode_draws_projection_and_discriminative_map(driver, tensorboard_server):
+    from selenium.webdriver.common.by import By
+
+    open_tab(driver, tensorboard_server)
+    driver.find_element(By.CSS_SELECTOR, ".segment[data-mode='neurons']").click()
+    wait_ready(driver, timeout=120)
+    assert driver.find_element(By.CSS_SELECTOR, ".segment.active").text == "Neurons"
+    methods = [e.text for e in driver.find_elements(By.CSS_SELECTOR, ".method-select option")]
+    assert methods == ["MDS", "t-SNE"]
+    choose(driver, ".layer-select", "hidden1")
+    wait_ready(driver, timeout=120)
+    projection, neuron_map = driver.find_elements(By.CSS_SELECTOR, ".neuron-plot canvas")
+    assert "of the neurons of hidden1" in driver.find_element(By.CSS_SELECTOR, ".neuron-plot .plot-title").text
+    notes = [e.text for e in driver.find_elements(By.CSS_SELECTOR, ".neuron-plot .plot-note")]
+    live, dead = (int(n) for n in notes[0].replace(" live ·", "").replace(" dead", "").split())
+    assert live + dead == 32 and notes[1] == notes[0]
+    assert color_stats(driver, projection)[0] > 100
+    count, hues = color_stats(driver, neuron_map)
+    assert count > 100 and hues >= 4, (count, hues)
+    # Another class recolours the projection.
+    before = driver.execute_script("return arguments[0].toDataURL()", projection)
+    choose(driver, ".class-select", 3)
+    assert driver.execute_script("return arguments[0].toDataURL()", projection) != before
+    screenshot(driver, "neurons.png")
+
+    tooltip = hover_colored_pixel(driver, neuron_map)
+    assert "Neuron" in tooltip.text and "Best class" in tooltip.text
+    screenshot(driver, "neurons_hover.png")
+
+    choose(driver, ".method-select", "tsne")
+    wait_ready(driver, timeout=120)
+    assert driver.find_element(By.CSS_SELECTOR, ".neuron-plot .plot-title").text.startswith("t-SNE of the neurons")
+    assert color_stats(driver, driver.find_elements(By.CSS_SELECTOR, ".neuron-plot canvas")[1])[1] >= 4

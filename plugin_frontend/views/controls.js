@@ -5,9 +5,14 @@ import { element } from "../dom.js";
 const MODES = [
   ["layers", "Across layers"],
   ["epochs", "Across epochs"],
+  ["neurons", "Neurons"],
 ];
 const METHODS = [
   ["pca", "PCA"],
+  ["tsne", "t-SNE"],
+];
+const NEURON_METHODS = [
+  ["mds", "MDS"],
   ["tsne", "t-SNE"],
 ];
 const TRAIL_COUNTS = [100, 250, 500, 1000, 2000, 5000, 20000];
@@ -44,21 +49,23 @@ export class Controls {
     this.info = element("div", "run-info");
 
     field(this.root, "Run", this.run);
-    field(this.root, "Evolution", this.mode);
+    field(this.root, "View", this.mode);
     this.layerField = field(this.root, "Layer", this.layer);
     this.epochField = field(this.root, "Epoch", this.epoch);
     field(this.root, "Projection", this.method);
-    field(this.root, "Trails", this.trails);
+    this.trailField = field(this.root, "Trails", this.trails);
     this.root.appendChild(this.info);
 
     this.run.addEventListener("change", () => onChange({ run: this.run.value }));
     this.layer.addEventListener("change", () => onChange({ layer: this.layer.value }));
     this.epoch.addEventListener("change", () => onChange({ epoch: Number(this.epoch.value) }));
-    this.method.addEventListener("change", () => onChange({ method: this.method.value }));
+    this.method.addEventListener("change", () =>
+      onChange(this.neuronMode ? { neuronMethod: this.method.value } : { method: this.method.value }),
+    );
     this.trails.addEventListener("change", () => onChange({ trailCount: Number(this.trails.value) }));
   }
 
-  /** Shows `state` (run, mode, layer, epoch, method, trailCount) for the runs in `runs`. */
+  /** Shows `state` (run, mode, layer, epoch, method, neuronMethod, trailCount) for the runs in `runs`. */
   update(runs, state) {
     setOptions(this.run, Object.keys(runs).map((name) => [name, name]), state.run);
     const info = runs[state.run];
@@ -69,7 +76,9 @@ export class Controls {
       state.layer,
     );
     setOptions(this.epoch, info.epochs.map((epoch) => [epoch, String(epoch)]), state.epoch);
-    this.method.value = state.method;
+    this.neuronMode = state.mode === "neurons";
+    if (this.neuronMode) setOptions(this.method, NEURON_METHODS, state.neuronMethod);
+    else setOptions(this.method, METHODS, state.method);
     const counts = TRAIL_COUNTS.filter((n) => n < info.num_points).concat(info.num_points);
     setOptions(
       this.trails,
@@ -77,8 +86,9 @@ export class Controls {
       Math.min(state.trailCount, info.num_points),
     );
     for (const button of this.modeButtons) button.classList.toggle("active", button.dataset.mode === state.mode);
-    this.layerField.hidden = state.mode !== "epochs";
-    this.epochField.hidden = state.mode !== "layers";
+    this.layerField.hidden = state.mode === "layers";
+    this.epochField.hidden = state.mode === "epochs";
+    this.trailField.hidden = this.neuronMode;
     this.info.textContent =
       `${info.num_points} probe points · ${info.layers.length} layers · ` +
       `${info.epochs.length} recorded epochs`;

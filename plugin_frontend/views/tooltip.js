@@ -1,4 +1,4 @@
-// Tooltip of a hovered point: thumbnail, true class, predicted class.
+// Tooltip of a hovered point (thumbnail, true class, predicted class) or neuron (scores).
 
 import { element } from "../dom.js";
 import { thumbnailUrl } from "../api.js";
@@ -30,12 +30,19 @@ export class Tooltip {
       if (this.image.getAttribute("src") !== src) this.image.src = src;
     }
     const rows = [["Point", `#${point.index}`], ["Class", name(point.label)]];
-    if (point.prediction !== null) rows.push(["Predicted", name(point.prediction)]);
+    if (point.prediction !== null) {
+      rows.push(["Predicted", name(point.prediction), point.prediction !== point.label ? "wrong" : ""]);
+    }
+    this.showRows(rows, clientX, clientY);
+  }
+
+  /** Shows `[key, value, className?]` rows (and the image, if `show` set it) at the pointer. */
+  showRows(rows, clientX, clientY) {
     this.lines.replaceChildren(
-      ...rows.map(([key, value]) => {
+      ...rows.map(([key, value, className]) => {
         const row = element("div", "tooltip-row");
         row.append(element("span", "tooltip-key", key), element("span", "tooltip-value", value));
-        if (key === "Predicted" && point.prediction !== point.label) row.classList.add("wrong");
+        if (className) row.classList.add(className);
         return row;
       }),
     );
@@ -44,6 +51,12 @@ export class Tooltip {
     const x = clientX + OFFSET_PX + w > window.innerWidth ? clientX - OFFSET_PX - w : clientX + OFFSET_PX;
     const y = clientY + OFFSET_PX + h > window.innerHeight ? clientY - OFFSET_PX - h : clientY + OFFSET_PX;
     this.root.style.transform = `translate(${Math.max(0, x)}px, ${Math.max(0, y)}px)`;
+  }
+
+  /** Rows without an image (e.g. a neuron's scores). */
+  showText(rows, clientX, clientY) {
+    this.image.hidden = true;
+    this.showRows(rows, clientX, clientY);
   }
 
   hide() {
