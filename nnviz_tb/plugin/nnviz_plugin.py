@@ -51,6 +51,11 @@ def _json_response(request, value, code=200):
     return http_util.Respond(request, body, "application/json", code=code)
 
 
+def _job_response(request, result):
+    """200 for a ready result, 202 while its job is still computing."""
+    return _json_response(request, result, 200 if result["status"] == "ready" else 202)
+
+
 def _route(handler):
     """Wraps a handler so every error becomes a JSON response, never a stack trace."""
 
@@ -325,21 +330,20 @@ class NnvizPlugin(base_plugin.TBPlugin):
     @_route
     def _serve_projection(self, request):
         ctx, eid = _context(request)
-        result = self.projection_impl(
+        return _job_response(request, self.projection_impl(
             ctx,
             eid,
             _param(request, "run"),
             _param(request, "layer"),
             _int_param(request, "epoch"),
             _choice_param(request, "method", projection.METHODS, "pca"),
-        )
-        return _json_response(request, result, 200 if result["status"] == "ready" else 202)
+        ))
 
     @_route
     def _serve_evolution(self, request):
         ctx, eid = _context(request)
         over = _choice_param(request, "over", ("layers", "epochs"), "layers")
-        result = self.evolution_impl(
+        return _job_response(request, self.evolution_impl(
             ctx,
             eid,
             _param(request, "run"),
@@ -348,29 +352,26 @@ class NnvizPlugin(base_plugin.TBPlugin):
             _int_param(request, "epoch", required=False),
             _choice_param(request, "method", projection.METHODS, "pca"),
             _list_param(request, "layers" if over == "layers" else "epochs"),
-        )
-        return _json_response(request, result, 200 if result["status"] == "ready" else 202)
+        ))
 
     @_route
     def _serve_neurons(self, request):
         ctx, eid = _context(request)
-        result = self.neurons_impl(
+        return _job_response(request, self.neurons_impl(
             ctx,
             eid,
             _param(request, "run"),
             _param(request, "layer"),
             _int_param(request, "epoch"),
             _choice_param(request, "method", neurons.NEURON_METHODS, "mds"),
-        )
-        return _json_response(request, result, 200 if result["status"] == "ready" else 202)
+        ))
 
     @_route
     def _serve_discriminative(self, request):
         ctx, eid = _context(request)
-        result = self.discriminative_impl(
+        return _job_response(request, self.discriminative_impl(
             ctx, eid, _param(request, "run"), _param(request, "layer"), _int_param(request, "epoch")
-        )
-        return _json_response(request, result, 200 if result["status"] == "ready" else 202)
+        ))
 
     @_route
     def _serve_thumbnail(self, request):
