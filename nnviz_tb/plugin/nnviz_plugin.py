@@ -104,6 +104,11 @@ def _choice_param(request, name, choices, default):
     return value
 
 
+def _record_params(request):
+    """`(run, layer, epoch)`: the parameters that name one activations record."""
+    return _param(request, "run"), _param(request, "layer"), _int_param(request, "epoch")
+
+
 def _list_param(request, name):
     value = _param(request, name, required=False)
     return None if value is None else [v for v in value.split(",") if v]
@@ -211,7 +216,9 @@ class NnvizPlugin(base_plugin.TBPlugin):
 
     def neurons_impl(self, ctx, experiment_id, run, layer, epoch, method):
         """Neurons of one layer in 2-D: `{"status": "ready", points (None if dead), dead}` or computing."""
-        result, progress = self._analyse(ctx, experiment_id, run, layer, epoch, analyses.neuron_projection(method))
+        entry = self._data.run(ctx, experiment_id, run)
+        analysis = analyses.neuron_projection(method)
+        result, progress = self._analyse(ctx, experiment_id, run, entry, layer, epoch, analysis)
         if result is None:
             return {"status": "computing", "progress": progress}
         dead = result["dead"].astype(bool)
@@ -231,9 +238,8 @@ class NnvizPlugin(base_plugin.TBPlugin):
         names = list(info.get("class_names", []))
         num_classes = max(len(names), int(labels.max(initial=-1)) + 1, 1)
         names += [str(c) for c in range(len(names), num_classes)]
-        result, progress = self._analyse(
-            ctx, experiment_id, run, layer, epoch, analyses.discriminative(num_classes), entry
-        )
+        analysis = analyses.discriminative(num_classes)
+        result, progress = self._analyse(ctx, experiment_id, run, entry, layer, epoch, analysis)
         if result is None:
             return {"status": "computing", "progress": progress}
         return {
@@ -280,9 +286,8 @@ class NnvizPlugin(base_plugin.TBPlugin):
         ]
         return frames, 1.0, labels
 
-    def _analyse(self, ctx, experiment_id, run, layer, epoch, analysis, entry=None):
+    def _analyse(self, ctx, experiment_id, run, entry, layer, epoch, analysis):
         """One analysis of one record: `(result dict or None, progress)`."""
-        entry = entry or self._data.run(ctx, experiment_id, run)
         _, labels, _ = self._data.probe(ctx, experiment_id, run, entry)
         request = self._request(ctx, experiment_id, run, entry, layer, epoch, analysis, labels)
         results, progress = self._jobs.get([request])
@@ -330,14 +335,8 @@ class NnvizPlugin(base_plugin.TBPlugin):
     @_route
     def _serve_projection(self, request):
         ctx, eid = _context(request)
-        return _job_response(request, self.projection_impl(
-            ctx,
-            eid,
-            _param(request, "run"),
-            _param(request, "layer"),
-            _int_param(request, "epoch"),
-            _choice_param(request, "method", projection.METHODS, "pca"),
-        ))
+        method = _choice_param(request, "method", projection.METHODS, "pca")
+        return _job_response(request, self.projection_impl(ctx, eid, *_record_params(request), method))
 
     @_route
     def _serve_evolution(self, request):
@@ -357,21 +356,13 @@ class NnvizPlugin(base_plugin.TBPlugin):
     @_route
     def _serve_neurons(self, request):
         ctx, eid = _context(request)
-        return _job_response(request, self.neurons_impl(
-            ctx,
-            eid,
-            _param(request, "run"),
-            _param(request, "layer"),
-            _int_param(request, "epoch"),
-            _choice_param(request, "method", neurons.NEURON_METHODS, "mds"),
-        ))
+        method = _choice_param(request, "method", neurons.NEURON_METHODS, "mds")
+        return _job_response(request, self.neurons_impl(ctx, eid, *_record_params(request), method))
 
     @_route
     def _serve_discriminative(self, request):
         ctx, eid = _context(request)
-        return _job_response(request, self.discriminative_impl(
-            ctx, eid, _param(request, "run"), _param(request, "layer"), _int_param(request, "epoch")
-        ))
+        return _job_response(request, self.discriminative_impl(ctx, eid, *_record_params(request)))
 
     @_route
     def _serve_thumbnail(self, request):
