@@ -8,6 +8,7 @@ already handed to the writer is on disk.
 """
 
 import atexit
+import functools
 import logging
 import queue
 import threading
@@ -44,9 +45,21 @@ class NnvizWriter:
         self._thread.start()
         atexit.register(self.close)
 
+    def submit(self, write):
+        """Queues `write()`, later called on the writer thread with this run's
+        `tf.summary` writer as the default, then flushed.
+
+        Other loggers use it to write their own summaries (see `write_blobs`).
+        """
+        self._queue.put(write)
+
+    def write_scalars(self, step, values):
+        """Queues scalars `{tag: float}` for TensorBoard's Scalars tab."""
+        self.submit(functools.partial(_write_scalars, step, dict(values)))
+
     def write_probe(self, step, info, labels, thumbnails):
         """Queues the probe description, labels `[N]` and thumbnails (or None)."""
-        self._queue.put(("probe", step, (info, labels, thumbnails)))
+        self.submit(functools.partial(self._write_probe, step, info, labels, thumbnails))
 
     def write_epoch(self, step, activations, predictions, reductions):
         """Queues one epoch.
@@ -57,7 +70,7 @@ class NnvizWriter:
           predictions: Predicted class per probe point, `[N]`, or None.
           reductions: `{layer: str}`, how each layer's output was reduced.
         """
-        self._queue.put(("epoch", step, (activations, predictions, reductions)))
+        self.submit(functools.partial(self._write_epoch, step, activations, predictions, reductions))
 
     def flush(self):
         """Blocks until every queued record is written and flushed."""
@@ -79,7 +92,7 @@ class NnvizWriter:
                     if self._writer is not None:
                         self._writer.close()
                     return
-                self._write(*item)
+                self._write(item)
             except Exception as e:  # Never crash training because of a write.
                 if not self._failed:
                     logger.warning("nnviz_tb could not write to %s: %s", self.log_dir, e)
@@ -87,14 +100,11 @@ class NnvizWriter:
             finally:
                 self._queue.task_done()
 
-    def _write(self, what, step, payload):
+    def _write(self, write):
         if self._writer is None:
             self._writer = tf.summary.create_file_writer(self.log_dir)
         with self._writer.as_default():
-            if what == "probe":
-                self._write_probe(step, *payload)
-            else:
-                self._write_epoch(step, *payload)
+            write()
         self._writer.flush()
 
     def _write_probe(self, step, info, labels, thumbnails):
@@ -103,7 +113,7 @@ class NnvizWriter:
             metadata.encode_array(np.asarray(labels, dtype=np.int32)),
             b"" if thumbnails is None else metadata.encode_array(thumbnails),
         ]
-        _write_blobs(
+        write_blobs(
             metadata.PROBE_TAG,
             blobs,
             step,
@@ -117,7 +127,7 @@ class NnvizWriter:
                     "nnviz_tb: layer %r has NaN or infinite activations at epoch %d; "
                     "they are recorded as they are.", layer, step
                 )
-            _write_blobs(
+            write_blobs(
                 metadata.activations_tag(layer, step),
                 [metadata.encode_activations(values, _to_float16)],
                 step,
@@ -130,7 +140,7 @@ class NnvizWriter:
                 ),
             )
         if predictions is not None:
-            _write_blobs(
+            write_blobs(
                 metadata.predictions_tag(step),
                 [metadata.encode_array(np.asarray(predictions, dtype=np.int32))],
                 step,
@@ -143,7 +153,13 @@ def _to_float16(values):
     return tf.cast(values, tf.float16).numpy()
 
 
-def _write_blobs(tag, blobs, step, summary_metadata):
+def _write_scalars(step, values):
+    for tag, value in values.items():
+        tf.summary.scalar(tag, float(value), step=step)
+
+
+def write_blobs(tag, blobs, step, summary_metadata):
+    """Writes one blob-sequence summary to the default writer (call it from `submit`)."""
     tf.summary.write(
         tag,
         tf.constant(blobs, dtype=tf.string),

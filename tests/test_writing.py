@@ -25,6 +25,19 @@ def test_writes_through_tf_io_gfile():
     assert len(records) == 2  # The file version header and the probe summary.
 
 
+def test_scalars_reach_the_scalars_tab(tmp_path):
+    from tensorboard.backend.event_processing import event_accumulator
+
+    writer = NnvizWriter(str(tmp_path))
+    writer.write_scalars(3, {"gradients/dense/zero_fraction": 0.25})
+    writer.close()
+    acc = event_accumulator.EventAccumulator(str(tmp_path))
+    acc.Reload()
+    (event,) = acc.Tensors("gradients/dense/zero_fraction")
+    assert event.step == 3
+    assert tf.make_ndarray(event.tensor_proto) == 0.25
+
+
 def test_no_event_file_without_a_write(tmp_path):
     NnvizWriter(str(tmp_path / "run")).close()
     assert not (tmp_path / "run").exists()
