@@ -318,3 +318,21 @@ def test_epochs_written_while_tensorboard_runs_appear(tmp_path):
     finally:
         writer.close()
         server.stop()
+
+
+def test_a_run_of_another_logger_is_listed_without_activations(tmp_path):
+    from nnviz_tb import metadata
+    from nnviz_tb.summary import write_blobs
+
+    writer = NnvizWriter(str(tmp_path / "other"))
+    writer.submit(lambda: write_blobs(
+        "nnviz/other/epoch_00000", [b"{}"], 0, metadata.create_summary_metadata("other_kind", epoch=0)
+    ))
+    writer.close()
+    client, plugin = make_client(str(tmp_path))
+    status, runs = get_json(client, "/runs")
+    assert status == 200
+    assert runs["other"]["has_activations"] is False
+    assert runs["other"]["layers"] == [] and runs["other"]["epochs"] == []
+    status, body = get_json(client, "/evolution?run=other&over=layers&epoch=0")
+    assert status == 404 and "no activations" in body["error"]

@@ -149,24 +149,16 @@ class NnvizPlugin(base_plugin.TBPlugin):
     # Plain-data implementations.
 
     def runs_impl(self, ctx, experiment_id):
-        """`{run: {layers, epochs, num_points, class_names, layer_info, has_thumbnails}}`."""
+        """`{run: {has_activations, layers, epochs, num_points, class_names, layer_info, has_thumbnails}}`.
+
+        Runs written only by other loggers are listed with no layers or epochs.
+        """
         result = {}
         for run, entry in self._data.index(ctx, experiment_id).items():
             try:
-                info, labels, thumbnails = self._data.probe(ctx, experiment_id, run, entry)
+                result[run] = self._activations_summary(ctx, experiment_id, run, entry)
             except errors.PublicError as e:
                 logger.warning("nnviz_tb: skipping run %r: %s", run, e)
-                continue
-            described = {layer["name"]: layer for layer in info.get("layers", [])}
-            layers = _layer_order(info, entry)
-            result[run] = {
-                "layers": layers,
-                "epochs": entry.epochs(),
-                "num_points": int(len(labels)),
-                "class_names": info.get("class_names", []),
-                "layer_info": [described.get(n, {"name": n}) for n in layers],
-                "has_thumbnails": thumbnails is not None,
-            }
         return result
 
     def projection_impl(self, ctx, experiment_id, run, layer, epoch, method):
@@ -264,6 +256,24 @@ class NnvizPlugin(base_plugin.TBPlugin):
         return buffer.getvalue()
 
     # Helpers.
+
+    def _activations_summary(self, ctx, experiment_id, run, entry):
+        """The `runs` fields that describe a run's recorded activations."""
+        if entry.probe is None:
+            info, labels, thumbnails = {}, [], None
+        else:
+            info, labels, thumbnails = self._data.probe(ctx, experiment_id, run, entry)
+        described = {layer["name"]: layer for layer in info.get("layers", [])}
+        layers = _layer_order(info, entry)
+        return {
+            "has_activations": bool(layers),
+            "layers": layers,
+            "epochs": entry.epochs(),
+            "num_points": int(len(labels)),
+            "class_names": info.get("class_names", []),
+            "layer_info": [described.get(n, {"name": n}) for n in layers],
+            "has_thumbnails": thumbnails is not None,
+        }
 
     def _frames(self, ctx, experiment_id, run, entry, keys, method):
         """Projections of `[(layer, epoch)]`: `(frames or None, progress, labels)`.

@@ -20,12 +20,18 @@ class Record:
 
 @dataclasses.dataclass
 class RunIndex:
-    """What one run holds: its probe summary and `{layer: {epoch: Record}}`."""
+    """What one run holds.
 
-    probe: Record
+    `probe` (None if the run has no activations), `activations`
+    `{layer: {epoch: Record}}`, `predictions` `{epoch: Record}`, and for the
+    other loggers' summaries `others` `{kind: [(content dict, Record)]}`.
+    """
+
+    probe: Record = None
     activations: dict = dataclasses.field(default_factory=dict)
     predictions: dict = dataclasses.field(default_factory=dict)
     shapes: dict = dataclasses.field(default_factory=dict)
+    others: dict = dataclasses.field(default_factory=dict)
 
     def epochs(self):
         return sorted({e for by_epoch in self.activations.values() for e in by_epoch})
@@ -46,27 +52,34 @@ class RunData:
         self._lock = threading.Lock()
 
     def index(self, ctx, experiment_id):
-        """Returns `{run: RunIndex}` for every run with an nnviz probe summary."""
+        """Returns `{run: RunIndex}` for every run with nnviz summaries.
+
+        Activations without their probe summary are left out: there is
+        nothing to show of them until the probe is written.
+        """
         listing = self._provider.list_blob_sequences(
             ctx, experiment_id=experiment_id, plugin_name=metadata.PLUGIN_NAME
         )
         runs = {}
         for run, tags in listing.items():
             probe = tags.get(metadata.PROBE_TAG)
-            if probe is None:
-                continue  # Activations without their probe: nothing to show yet.
-            entry = RunIndex(Record(metadata.PROBE_TAG, probe.max_wall_time))
+            entry = RunIndex(probe and Record(metadata.PROBE_TAG, probe.max_wall_time))
             for tag, series in tags.items():
                 content = metadata.parse_plugin_content(series.plugin_content)
-                if content is None:
+                if content is None or content["kind"] == metadata.KIND_PROBE:
                     continue
                 record = Record(tag, series.max_wall_time)
                 if content["kind"] == metadata.KIND_ACTIVATIONS:
-                    entry.activations.setdefault(content["layer"], {})[content["epoch"]] = record
-                    entry.shapes[content["layer"]] = content.get("shape")
+                    if probe is not None:
+                        entry.activations.setdefault(content["layer"], {})[content["epoch"]] = record
+                        entry.shapes[content["layer"]] = content.get("shape")
                 elif content["kind"] == metadata.KIND_PREDICTIONS:
-                    entry.predictions[content["epoch"]] = record
-            runs[run] = entry
+                    if probe is not None:
+                        entry.predictions[content["epoch"]] = record
+                else:
+                    entry.others.setdefault(content["kind"], []).append((content, record))
+            if probe is not None or entry.others:
+                runs[run] = entry
         return runs
 
     def run(self, ctx, experiment_id, run):
@@ -77,7 +90,12 @@ class RunData:
         return entry
 
     def probe(self, ctx, experiment_id, run, entry):
-        """Returns `(info dict, labels [N], thumbnails or None)` of a run (cached)."""
+        """Returns `(info dict, labels [N], thumbnails or None)` of a run (cached).
+
+        Raises `NotFoundError` for a run without activations.
+        """
+        if entry.probe is None:
+            raise errors.NotFoundError("Run %r has no activations." % (run,))
         key = (experiment_id, run, entry.probe.wall_time)
         with self._lock:
             if key in self._cache:
