@@ -99,6 +99,17 @@ def test_evolution_over_layers_and_epochs(client):
         assert aligned_error <= np.linalg.norm(-after - before) + 1e-6
         assert aligned_error <= np.linalg.norm(after[:, ::-1] - before) + 1e-6
     assert all(len(f["predictions"]) == 500 for f in body["frames"])
+    assert "trails" not in body
+
+
+def test_bundled_trails_pass_through_every_frame(client):
+    status, body = get_json(client, "/evolution?run=mlp&over=layers&epoch=2&method=pca&bundle=1")
+    assert status == 200
+    samples = body["trails"]["samples"]
+    trails = np.array(body["trails"]["points"])
+    assert trails.shape == (500, 2 * samples + 1, 2)
+    for f, frame in enumerate(body["frames"]):
+        np.testing.assert_allclose(trails[:, f * samples], frame["points"], atol=2e-3)
 
 
 @pytest.mark.parametrize("method", ["mds", "tsne"])
@@ -192,6 +203,7 @@ def test_thumbnail_is_a_png(client):
         ("/projection?run=mlp&layer=hidden1&epoch=77", 404),
         ("/evolution?run=mlp&over=sideways", 400),
         ("/evolution?run=mlp&over=layers", 400),
+        ("/evolution?run=mlp&over=layers&epoch=0&bundle=yes", 400),
         ("/evolution?run=mlp&over=epochs&layer=nope", 404),
         ("/evolution?run=mlp&over=epochs&layer=hidden1&epochs=a,b", 400),
         ("/evolution?run=mlp&over=epochs&layer=hidden1&epochs=50", 404),

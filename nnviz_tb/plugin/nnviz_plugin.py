@@ -6,11 +6,13 @@ JSON `{"error": ...}` with status 400, unknown runs/layers/epochs 404.
 """
 
 import functools
+import hashlib
 import importlib.resources
 import io
 import json
 import logging
 import re
+import threading
 
 import numpy as np
 from PIL import Image
@@ -20,7 +22,7 @@ from tensorboard.plugins import base_plugin
 from werkzeug import wrappers
 
 from nnviz_tb import metadata
-from nnviz_tb.analysis import metrics, neurons, projection
+from nnviz_tb.analysis import bundling, metrics, neurons, projection
 from nnviz_tb.plugin import analyses, jobs, run_data
 
 logger = logging.getLogger(__name__)
@@ -29,6 +31,8 @@ _FRONTEND_PACKAGE = "nnviz_tb.plugin_frontend"
 _CONTENT_TYPES = {".js": "application/javascript", ".css": "text/css"}
 _MAX_PARAM_LENGTH = 1024
 _INT_PATTERN = re.compile(r"^[0-9]{1,9}$")
+_BUNDLE_POINTS = 64  # Most sample points of a bundled trail between its first and last frame.
+_BUNDLE_CACHE_ENTRIES = 8
 
 
 def _frontend_files():
@@ -127,6 +131,8 @@ class NnvizPlugin(base_plugin.TBPlugin):
         self._data = run_data.RunData(context.data_provider)
         self._jobs = jobs.Jobs(jobs.default_cache_dir())
         self._files = _frontend_files()
+        self._bundles = {}
+        self._bundles_lock = threading.Lock()
 
     def get_plugin_apps(self):
         return {
@@ -177,8 +183,12 @@ class NnvizPlugin(base_plugin.TBPlugin):
             **frame,
         )
 
-    def evolution_impl(self, ctx, experiment_id, run, over, layer, epoch, method, subset):
-        """Aligned projections of one epoch across layers, or one layer across epochs."""
+    def evolution_impl(self, ctx, experiment_id, run, over, layer, epoch, method, subset, bundle=False):
+        """Aligned projections of one epoch across layers, or one layer across epochs.
+
+        With `bundle`, also each point's trail through the frames, bundled per
+        class (`trails`: `{"samples": S, "points": [N][(F - 1) * S + 1][2]}`).
+        """
         entry = self._data.run(ctx, experiment_id, run)
         if over == "layers":
             if epoch is None:
@@ -201,10 +211,13 @@ class NnvizPlugin(base_plugin.TBPlugin):
         if frames is None:
             return {"status": "computing", "progress": progress, "frames_total": len(keys)}
         aligned = projection.align_sequence([frame["points"] for frame in frames])
+        result = {"status": "ready", "over": over, "labels": labels.tolist(), "frames": frames, "k": metrics.DEFAULT_K}
+        if bundle and len(frames) > 1:
+            result["trails"] = self._bundled_trails(aligned, labels)
         for frame, points in zip(frames, aligned):
             frame["points"] = _points_json(points)
             frame["predictions"] = self._predictions(ctx, experiment_id, run, entry, frame["epoch"])
-        return {"status": "ready", "over": over, "labels": labels.tolist(), "frames": frames, "k": metrics.DEFAULT_K}
+        return result
 
     def neurons_impl(self, ctx, experiment_id, run, layer, epoch, method):
         """Neurons of one layer in 2-D: `{"status": "ready", points (None if dead), dead}` or computing."""
@@ -256,6 +269,20 @@ class NnvizPlugin(base_plugin.TBPlugin):
         return buffer.getvalue()
 
     # Helpers.
+
+    def _bundled_trails(self, aligned, labels):
+        """Trails through the `aligned` frames, bundled per class (cached in memory)."""
+        samples = int(np.clip(_BUNDLE_POINTS // (len(aligned) - 1), 2, bundling.SAMPLES))
+        key = hashlib.sha256(np.ascontiguousarray(aligned).tobytes() + labels.tobytes()).hexdigest()
+        with self._bundles_lock:
+            trails = self._bundles.get(key)
+        if trails is None:
+            trails = bundling.bundle(aligned, labels, samples=samples)
+            with self._bundles_lock:
+                self._bundles[key] = trails
+                while len(self._bundles) > _BUNDLE_CACHE_ENTRIES:
+                    self._bundles.pop(next(iter(self._bundles)))
+        return {"samples": samples, "points": np.round(trails.astype(np.float64), 3).tolist()}
 
     def _activations_summary(self, ctx, experiment_id, run, entry):
         """The `runs` fields that describe a run's recorded activations."""
@@ -361,6 +388,7 @@ class NnvizPlugin(base_plugin.TBPlugin):
             _int_param(request, "epoch", required=False),
             _choice_param(request, "method", projection.METHODS, "pca"),
             _list_param(request, "layers" if over == "layers" else "epochs"),
+            _choice_param(request, "bundle", ("0", "1"), "0") == "1",
         ))
 
     @_route
