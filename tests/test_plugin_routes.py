@@ -188,6 +188,21 @@ def test_thumbnail_is_a_png(client):
     assert response.get_data().startswith(b"\x89PNG")
 
 
+def test_thumbnail_atlas_holds_every_thumbnail_in_row_major_tiles(client):
+    import io
+
+    from PIL import Image
+
+    _, runs = get_json(client, "/runs")
+    h, w = runs["mlp"]["thumbnail_shape"]
+    atlas = np.array(Image.open(io.BytesIO(client.get(ROUTE + "/thumbnails?run=mlp").get_data())))
+    cols = int(np.ceil(np.sqrt(500)))
+    assert atlas.shape[:2] == (-(-500 // cols) * h, cols * w)
+    single = np.array(Image.open(io.BytesIO(client.get(ROUTE + "/thumbnail?run=mlp&index=30").get_data())))
+    row, col = divmod(30, cols)
+    np.testing.assert_array_equal(atlas[row * h : (row + 1) * h, col * w : (col + 1) * w], single)
+
+
 @pytest.mark.parametrize(
     "path, status",
     [
@@ -220,6 +235,8 @@ def test_thumbnail_is_a_png(client):
         ("/discriminative?run=mlp&layer=hidden1&epoch=77", 404),
         ("/thumbnail?run=mlp&index=100000", 404),
         ("/thumbnail?run=mlp&index=x", 400),
+        ("/thumbnails?run=nope", 404),
+        ("/thumbnails", 400),
     ],
 )
 def test_bad_requests_get_json_errors(client, path, status):

@@ -144,6 +144,7 @@ class NnvizPlugin(base_plugin.TBPlugin):
             "/neurons": self._serve_neurons,
             "/discriminative": self._serve_discriminative,
             "/thumbnail": self._serve_thumbnail,
+            "/thumbnails": self._serve_thumbnails,
         }
 
     def is_active(self):
@@ -256,17 +257,21 @@ class NnvizPlugin(base_plugin.TBPlugin):
             "class_names": names,
         }
 
-    def thumbnail_impl(self, ctx, experiment_id, run, index):
-        """PNG bytes of one probe point's thumbnail."""
+    def thumbnail_impl(self, ctx, experiment_id, run, index=None):
+        """PNG bytes of one probe point's thumbnail, or with no `index` of them all.
+
+        All thumbnails come as one atlas: tiles in row-major order, `ceil(sqrt(N))`
+        tiles per row (the tab draws thumbnails at projected positions from it).
+        """
         entry = self._data.run(ctx, experiment_id, run)
         _, _, thumbnails = self._data.probe(ctx, experiment_id, run, entry)
         if thumbnails is None:
             raise errors.NotFoundError("Run %r has no thumbnails." % (run,))
+        if index is None:
+            return _png(_atlas(thumbnails))
         if index >= len(thumbnails):
             raise errors.NotFoundError("No probe point %d in run %r." % (index, run))
-        buffer = io.BytesIO()
-        Image.fromarray(thumbnails[index]).save(buffer, format="PNG")
-        return buffer.getvalue()
+        return _png(thumbnails[index])
 
     # Helpers.
 
@@ -300,6 +305,7 @@ class NnvizPlugin(base_plugin.TBPlugin):
             "class_names": info.get("class_names", []),
             "layer_info": [described.get(n, {"name": n}) for n in layers],
             "has_thumbnails": thumbnails is not None,
+            "thumbnail_shape": None if thumbnails is None else list(thumbnails.shape[1:3]),
         }
 
     def _frames(self, ctx, experiment_id, run, entry, keys, method):
@@ -408,12 +414,34 @@ class NnvizPlugin(base_plugin.TBPlugin):
         png = self.thumbnail_impl(ctx, eid, _param(request, "run"), _int_param(request, "index"))
         return http_util.Respond(request, png, "image/png")
 
+    @_route
+    def _serve_thumbnails(self, request):
+        ctx, eid = _context(request)
+        return http_util.Respond(request, self.thumbnail_impl(ctx, eid, _param(request, "run")), "image/png")
+
 
 def _layer_order(info, entry):
     """Recorded layers in the order the callback described them, then any others."""
     described = [layer["name"] for layer in info.get("layers", [])]
     layers = [name for name in described if name in entry.activations]
     return layers + sorted(name for name in entry.activations if name not in described)
+
+
+def _atlas(thumbnails):
+    """`[N, h, w(, 3)]` images as one grid of `ceil(sqrt(N))` columns (unused tiles black)."""
+    n, h, w = thumbnails.shape[:3]
+    cols = max(1, int(np.ceil(np.sqrt(n))))
+    rows = -(-n // cols)
+    padded = np.zeros((rows * cols,) + thumbnails.shape[1:], thumbnails.dtype)
+    padded[:n] = thumbnails
+    grid = padded.reshape((rows, cols) + thumbnails.shape[1:]).swapaxes(1, 2)
+    return grid.reshape((rows * h, cols * w) + thumbnails.shape[3:])
+
+
+def _png(image):
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 def _context(request):
