@@ -5,12 +5,12 @@ does not, so importing them is deferred until first use.
 """
 
 __version__ = "0.1.0"
-__all__ = ["ActivationLogger"]
+__all__ = ["ActivationLogger", "CorrelationLogger"]
 
 
 def __getattr__(name):
-    if name == "ActivationLogger":
-        from nnviz_tb.callbacks import ActivationLogger
+    if name in __all__:
+        from nnviz_tb import callbacks
 
-        return ActivationLogger
+        return getattr(callbacks, name)
     raise AttributeError("module 'nnviz_tb' has no attribute %r" % name)

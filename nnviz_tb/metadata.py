@@ -16,6 +16,25 @@ Every nnviz summary is a *blob sequence* (`DATA_CLASS_BLOB_SEQUENCE`) whose
 * ``nnviz/predictions/epoch_<EEEEE>`` (step = epoch), one blob: the model's
   predicted class per probe point, ``.npy`` int32 ``[N]``.
 
+Layer correlations (`CorrelationLogger`; measures in `nnviz_tb.analysis.correlation`):
+
+* ``nnviz/correlations/epoch_<EEEEE>`` (step = epoch), one blob per measure
+  named in the content's ``measures``: the layer-pair scores, ``.npy``
+  float32 ``[L, L]`` (NaN where undefined). Content: ``layers``, ``dims``,
+  ``reductions``, ``live_features`` (per layer), ``measures``.
+* ``nnviz/feature_correlations/<layer>/epoch_<EEEEE>`` (step = epoch), five
+  blobs (indices `FEATURE_MATRIX` ...): feature x feature Pearson r, float16
+  ``[F, F]``; the features' indices, int32 ``[F]``; sample x sample Pearson
+  r, float16 ``[S, S]``; the samples' probe indices and labels, int32
+  ``[S]``. NaN rows and columns: dead features, flat samples. Content:
+  ``layer``, ``num_features``, ``num_points``, ``class_names`` and the
+  sampling rules ``feature_sampling``, ``sample_sampling``.
+* ``nnviz/augmentation_variance/epoch_<EEEEE>`` (step = epoch), one blob per
+  layer named in the content's ``layers``: float32 ``[2, D]``, the variance
+  of each feature over the augmentations (row 0) and over the probe set
+  (row 1). Content: ``layers``, ``input_index``, ``num_augmentations``,
+  ``augmentation``, ``threshold`` (of invariance).
+
 One tag per epoch keeps every epoch visible: TensorBoard's loader keeps only a
 sample of the steps of each tag, but never drops a tag.
 """
@@ -123,3 +142,28 @@ def encode_json(value):
 
 def decode_json(data):
     return json.loads(bytes(data).decode("utf-8"))
+
+
+# --- Layer correlations (CorrelationLogger) --------------------------------
+
+KIND_CORRELATIONS = "correlations"
+KIND_FEATURE_CORRELATIONS = "feature_correlations"
+KIND_AUGMENTATION_VARIANCE = "augmentation_variance"
+
+# Indices of the blobs in a feature-correlations summary.
+FEATURE_MATRIX, FEATURE_INDICES, SAMPLE_MATRIX, SAMPLE_INDICES, SAMPLE_LABELS = range(5)
+
+
+def correlations_tag(epoch):
+    """Tag of the cross-layer correlation scores at one epoch."""
+    return "nnviz/correlations/epoch_%05d" % epoch
+
+
+def feature_correlations_tag(layer, epoch):
+    """Tag of one layer's feature and sample correlation matrices at one epoch."""
+    return "nnviz/feature_correlations/%s/epoch_%05d" % (layer, epoch)
+
+
+def augmentation_variance_tag(epoch):
+    """Tag of every layer's feature variance over augmentations at one epoch."""
+    return "nnviz/augmentation_variance/epoch_%05d" % epoch

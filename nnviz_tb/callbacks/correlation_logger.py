@@ -1,0 +1,224 @@
+"""`CorrelationLogger`: how layers, features and samples correlate while a model trains."""
+
+import functools
+import numbers
+
+import numpy as np
+
+from nnviz_tb import augment as augment_lib
+from nnviz_tb import layer_outputs, probe as probe_lib
+from nnviz_tb.analysis import correlation
+from nnviz_tb.callbacks.epoch_recorder import EpochRecorder
+from nnviz_tb.correlation_summaries import CorrelationSummaries
+
+
+def _check_names(name, value):
+    if value is not None and (isinstance(value, str) or not all(isinstance(n, str) for n in value)):
+        raise ValueError(
+            "The '%s' parameter must be a list of layer names. Got %r instead." % (name, value)
+        )
+    return None if value is None else list(value)
+
+
+class CorrelationLogger(EpochRecorder):
+    """Writes layer correlations over a fixed probe set for the nnviz tab.
+
+    Before training (step 0), every `every_n_epochs` epochs and at the last
+    epoch, the probe set goes through the model once (in batches) and the
+    writer thread computes from the recorded layers' outputs
+    (`nnviz_tb.analysis.correlation` defines every number):
+
+    * the score of every pair of layers under each of `measures` (linear CKA,
+      best-match |Pearson r|), and their mean over distinct pairs as scalars
+      `correlation/mean_<measure>` in TensorBoard's Scalars tab;
+    * for each of `matrix_layers`, the feature x feature and the sample x
+      sample Pearson correlation matrices (at most `max_features` features,
+      evenly spaced; at most `max_samples` probe points, balanced over the
+      classes and ordered by class);
+    * the variance of every feature over `num_augmentations` random
+      augmentations of probe point `augment_index`, next to its variance over
+      the probe set, which tells invariant features from reacting ones.
+
+    Memory stays bounded for wide layers: outputs with spatial axes are
+    reduced as by `ActivationLogger` (`reduction`, `max_dim`; recorded with
+    the data), so a layer never has more than `max_dim` features. Only the
+    chief worker of a `tf.distribute` cluster writes.
+
+    Args:
+      log_dir: Run directory (local path or `tf.io.gfile` URL).
+      probe: `(x, labels)`: fixed inputs and their integer class ids (or
+        one-hot rows), e.g. 2,000 test images.
+      layers: Names of the layers to compare. Defaults to the layers
+        `ActivationLogger` records by default.
+      every_n_epochs: Record every this many epochs. Defaults to 1.
+      measures: Cross-layer measures, from `("cka", "pearson")`. Defaults to
+        both.
+      matrix_layers: Recorded layers whose feature and sample matrices are
+        written. Defaults to all of them.
+      max_features: Largest side of a feature x feature matrix. Defaults to
+        256.
+      max_samples: Largest side of a sample x sample matrix. Defaults to 256.
+      augment: Callable `augment(x, rng) -> x'` returning a random variant of
+        one input (a NumPy `Generator` is passed as `rng`). Defaults to
+        `nnviz_tb.augment.RandomAugmentation(image_shape=image_shape)`:
+        shifts of up to 2 pixels, rotations of up to 10 degrees and noise.
+      num_augmentations: Number of augmented copies; 0 turns the
+        augmentation variance off (it needs a single-array probe). Defaults
+        to 300.
+      augment_index: Index of the probe point that is augmented. Defaults
+        to 0.
+      invariance_threshold: A feature is invariant when its variance over
+        the augmentations is at most this times its variance over the probe
+        set. Defaults to 0.01.
+      class_names: Names of the classes, indexed by label. Defaults to the
+        label numbers.
+      reduction: `"mean"`, `"max"` or `"flatten"`, as for
+        `ActivationLogger`. Defaults to `"mean"`.
+      max_dim: Feature cap of `"flatten"`. Defaults to 2048.
+      batch_memory_mb: Memory budget in MB for one batch of layer outputs.
+        Defaults to 64.
+      image_shape: `(H, W)` or `(H, W, C)` of flat inputs that are not square
+        images, for the default augmentation. Defaults to None.
+      seed: Seed of the augmentations (the same copies at every epoch).
+        Defaults to 0.
+
+    Example:
+
+    ```python
+    logger = nnviz_tb.CorrelationLogger("logs/mlp", probe=(x_test[:2000], y_test[:2000]))
+    model.fit(x_train, y_train, epochs=20, callbacks=[logger])
+    # then: tensorboard --logdir logs  (Scalars: correlation/mean_cka; nnviz tab)
+    ```
+    """
+
+    def __init__(
+        self,
+        log_dir,
+        probe,
+        layers=None,
+        every_n_epochs=1,
+        measures=correlation.MEASURES,
+        matrix_layers=None,
+        max_features=256,
+        max_samples=256,
+        augment=None,
+        num_augmentations=300,
+        augment_index=0,
+        invariance_threshold=0.01,
+        class_names=None,
+        reduction="mean",
+        max_dim=2048,
+        batch_memory_mb=64,
+        image_shape=None,
+        seed=0,
+    ):
+        super().__init__(log_dir, every_n_epochs)
+        self.probe_x, self.probe_labels, self.class_names = probe_lib.check_probe(probe, class_names)
+        self.layers = _check_names("layers", layers)
+        self.matrix_layers = _check_names("matrix_layers", matrix_layers)
+        if isinstance(measures, str) or not measures or not set(measures) <= set(correlation.MEASURES):
+            raise ValueError(
+                "The 'measures' parameter must be a non-empty list of %s. Got %r instead."
+                % (correlation.MEASURES, measures)
+            )
+        self.measures = tuple(measures)
+        self.max_features = probe_lib.check_positive_int("max_features", max_features)
+        self.max_samples = probe_lib.check_positive_int("max_samples", max_samples)
+        if reduction not in layer_outputs.REDUCTIONS:
+            raise ValueError(
+                "The 'reduction' parameter must be one of %s. Got %r instead."
+                % (layer_outputs.REDUCTIONS, reduction)
+            )
+        self.reduction = reduction
+        self.max_dim = probe_lib.check_positive_int("max_dim", max_dim)
+        self.batch_memory_mb = probe_lib.check_positive_int("batch_memory_mb", batch_memory_mb)
+        if not isinstance(invariance_threshold, numbers.Real) or not invariance_threshold > 0:
+            raise ValueError(
+                "The 'invariance_threshold' parameter must be a number > 0. Got %r instead."
+                % (invariance_threshold,)
+            )
+        self.invariance_threshold = float(invariance_threshold)
+        self.augment = augment_lib.RandomAugmentation(image_shape=image_shape) if augment is None else augment
+        self.num_augmentations = num_augmentations
+        self.augment_index = augment_index
+        self.seed = seed
+        self._augmented = self._augmented_copies()
+        self._outputs = None
+        self._summaries = None
+
+    def _augmented_copies(self):
+        """The augmented inputs (the same at every epoch), or None if turned off."""
+        if not callable(self.augment):
+            raise ValueError("The 'augment' parameter must be callable. Got %r instead." % (self.augment,))
+        num = self.num_augmentations
+        if isinstance(num, bool) or not isinstance(num, numbers.Integral) or num < 0 or num == 1:
+            raise ValueError(
+                "The 'num_augmentations' parameter must be 0 (off) or an integer >= 2. "
+                "Got %r instead." % (num,)
+            )
+        if num == 0:
+            return None
+        if not isinstance(self.probe_x, np.ndarray):
+            raise ValueError(
+                "The augmentation variance needs the probe inputs as one array; "
+                "set num_augmentations=0 for a model with several inputs."
+            )
+        index = self.augment_index
+        if isinstance(index, bool) or not isinstance(index, numbers.Integral) or not 0 <= index < len(self.probe_x):
+            raise ValueError(
+                "The 'augment_index' parameter must be the index of a probe point, "
+                "0 to %d. Got %r instead." % (len(self.probe_x) - 1, index)
+            )
+        return augment_lib.augmented_copies(self.probe_x[index], self.augment, num, self.seed)
+
+    def set_model(self, model):
+        super().set_model(model)
+        self._outputs = None
+        if model.built:  # Fail before training starts on bad layer names.
+            self._outputs = self._layer_outputs()
+
+    def _layer_outputs(self):
+        outputs = layer_outputs.LayerOutputs(
+            self.model, self.layers, self.reduction, self.max_dim, self.batch_memory_mb
+        )
+        unknown = [n for n in self.matrix_layers or () if n not in outputs.names]
+        if unknown:
+            raise ValueError(
+                "The 'matrix_layers' parameter names layers that are not recorded: %s. "
+                "Recorded layers: %s." % (unknown, outputs.names)
+            )
+        return outputs
+
+    def on_train_begin(self, logs=None):
+        if self._outputs is None:
+            self._outputs = self._layer_outputs()
+        self._summaries = self._describe_summaries()
+        super().on_train_begin(logs)
+
+    def _describe_summaries(self):
+        outputs = self._outputs
+        return CorrelationSummaries(
+            layers=outputs.names,
+            dims=outputs.dims,
+            reductions=outputs.reductions,
+            measures=self.measures,
+            matrix_layers=outputs.names if self.matrix_layers is None else self.matrix_layers,
+            labels=self.probe_labels,
+            class_names=self.class_names,
+            max_features=self.max_features,
+            max_samples=self.max_samples,
+            augmentation=None if self._augmented is None else _describe(self.augment),
+            input_index=self.augment_index,
+            num_augmentations=self.num_augmentations,
+            threshold=self.invariance_threshold,
+        )
+
+    def _record(self, step):
+        activations, _ = self._outputs(self.probe_x)
+        augmented = None if self._augmented is None else self._outputs(self._augmented)[0]
+        self._writer.submit(functools.partial(self._summaries.write, step, activations, augmented))
+
+
+def _describe(augment):
+    """A function's name, or the repr of a callable object."""
+    return getattr(augment, "__qualname__", None) or repr(augment)

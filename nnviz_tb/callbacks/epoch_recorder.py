@@ -1,0 +1,72 @@
+"""`EpochRecorder`: when a logger records, and its writer's lifetime."""
+
+import keras
+
+from nnviz_tb import probe as probe_lib
+from nnviz_tb.callbacks import distribution
+from nnviz_tb.summary import NnvizWriter
+
+
+def check_log_dir(log_dir):
+    """Returns `log_dir` as a str, or raises ValueError if it is no path."""
+    if not isinstance(log_dir, (str, bytes)) and not hasattr(log_dir, "__fspath__"):
+        raise ValueError("The 'log_dir' parameter must be a path. Got %r instead." % (log_dir,))
+    return str(log_dir)
+
+
+class EpochRecorder(keras.callbacks.Callback):
+    """Base of the loggers that record the model's state at chosen epochs.
+
+    Steps are epochs: step 0 is recorded at the first `on_epoch_begin` of a
+    `fit` that starts at epoch 0 (before any training), then step `e` after
+    every `every_n_epochs`-th epoch, and the last epoch of each `fit`. Only
+    the chief worker of a `tf.distribute` cluster writes: its `NnvizWriter`
+    is created in `on_train_begin` and closed in `on_train_end`.
+
+    Subclasses implement `_record(step)`, called on the chief only.
+
+    Args:
+      log_dir: Run directory (local path or `tf.io.gfile` URL).
+      every_n_epochs: Record every this many epochs.
+    """
+
+    def __init__(self, log_dir, every_n_epochs):
+        super().__init__()
+        self.log_dir = check_log_dir(log_dir)
+        self.every_n_epochs = probe_lib.check_positive_int("every_n_epochs", every_n_epochs)
+        self._writer = None
+
+    def on_train_begin(self, logs=None):
+        self._first_epoch = None
+        self._last_epoch = None
+        self._last_recorded = None
+        if self._writer is None and distribution.is_chief(self.model):
+            self._writer = NnvizWriter(self.log_dir)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self._first_epoch is not None:
+            return
+        self._first_epoch = epoch
+        if epoch == 0:  # Resumed runs (initial_epoch > 0) recorded this already.
+            self._step(0)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every_n_epochs == 0:
+            self._step(epoch + 1)
+        self._last_epoch = epoch + 1
+
+    def on_train_end(self, logs=None):
+        if self._last_epoch is not None and self._last_recorded != self._last_epoch:
+            self._step(self._last_epoch)
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+    def _step(self, step):
+        self._last_recorded = step
+        if self._writer is not None:
+            self._record(step)
+
+    def _record(self, step):
+        """Records the model's state at `step` with `self._writer`."""
+        raise NotImplementedError

@@ -1,0 +1,133 @@
+"""Computes and writes the `CorrelationLogger`'s summaries of one epoch.
+
+`CorrelationSummaries.write` runs on the `NnvizWriter` thread (through
+`submit`), so that training only pays for the forward passes: the
+correlations are computed while the next epoch trains.
+"""
+
+import dataclasses
+import logging
+
+import numpy as np
+import tensorflow as tf
+
+from nnviz_tb import metadata
+from nnviz_tb.analysis import correlation
+from nnviz_tb.summary import write_blobs
+
+logger = logging.getLogger(__name__)
+
+SCALAR_PREFIX = "correlation/mean_"  # + measure, in TensorBoard's Scalars tab.
+
+
+@dataclasses.dataclass
+class CorrelationSummaries:
+    """What to compute for each recorded epoch (see `nnviz_tb.metadata` for the format).
+
+    Attributes:
+      layers: Recorded layers, in depth order, with their `dims` and `reductions`.
+      measures: Cross-layer measures (`correlation.MEASURES`).
+      matrix_layers: Layers whose feature and sample matrices are written.
+      labels: Probe labels `[N]`, and `class_names`.
+      max_features, max_samples: Size caps of those matrices.
+      augmentation: Description of the augmentation (None if off), of the
+        probe point `input_index`, `num_augmentations` times.
+      threshold: Variance ratio under which a feature counts as invariant.
+    """
+
+    layers: list
+    dims: list
+    reductions: list
+    measures: tuple
+    matrix_layers: list
+    labels: np.ndarray
+    class_names: list
+    max_features: int
+    max_samples: int
+    augmentation: str
+    input_index: int
+    num_augmentations: int
+    threshold: float
+
+    def write(self, step, activations, augmented):
+        """Writes one epoch: `activations` `{layer: [N, D]}`, `augmented` `{layer: [A, D]}` or None."""
+        _warn_non_finite(step, activations)
+        self._write_cross_layer(step, [activations[name] for name in self.layers])
+        for name in self.matrix_layers:
+            self._write_matrices(step, name, activations[name])
+        if augmented is not None:
+            self._write_augmentation_variance(step, activations, augmented)
+
+    def _write_cross_layer(self, step, values):
+        scores = correlation.cross_layer_scores(values, self.measures)
+        write_blobs(
+            metadata.correlations_tag(step),
+            [metadata.encode_array(scores[m].astype(np.float32)) for m in self.measures],
+            step,
+            metadata.create_summary_metadata(
+                metadata.KIND_CORRELATIONS,
+                epoch=step,
+                layers=self.layers,
+                dims=self.dims,
+                reductions=self.reductions,
+                live_features=[int(correlation.live_features(v).sum()) for v in values],
+                measures=list(self.measures),
+            ),
+        )
+        for measure in self.measures:
+            mean = correlation.mean_off_diagonal(scores[measure])
+            if mean is not None:
+                tf.summary.scalar(SCALAR_PREFIX + measure, mean, step=step)
+
+    def _write_matrices(self, step, name, values):
+        features, _, feature_indices = correlation.feature_correlations(values, self.max_features)
+        samples, _, sample_indices = correlation.sample_correlations(values, self.labels, self.max_samples)
+        blobs = [None] * 5
+        blobs[metadata.FEATURE_MATRIX] = metadata.encode_array(features.astype(np.float16))
+        blobs[metadata.FEATURE_INDICES] = metadata.encode_array(feature_indices.astype(np.int32))
+        blobs[metadata.SAMPLE_MATRIX] = metadata.encode_array(samples.astype(np.float16))
+        blobs[metadata.SAMPLE_INDICES] = metadata.encode_array(sample_indices.astype(np.int32))
+        blobs[metadata.SAMPLE_LABELS] = metadata.encode_array(self.labels[sample_indices].astype(np.int32))
+        write_blobs(
+            metadata.feature_correlations_tag(name, step),
+            blobs,
+            step,
+            metadata.create_summary_metadata(
+                metadata.KIND_FEATURE_CORRELATIONS,
+                layer=name,
+                epoch=step,
+                num_features=int(values.shape[1]),
+                num_points=int(values.shape[0]),
+                class_names=self.class_names,
+                feature_sampling="evenly_spaced(%d)" % self.max_features,
+                sample_sampling="class_balanced(%d)" % self.max_samples,
+            ),
+        )
+
+    def _write_augmentation_variance(self, step, activations, augmented):
+        write_blobs(
+            metadata.augmentation_variance_tag(step),
+            [
+                metadata.encode_array(correlation.augmentation_variance(augmented[n], activations[n]))
+                for n in self.layers
+            ],
+            step,
+            metadata.create_summary_metadata(
+                metadata.KIND_AUGMENTATION_VARIANCE,
+                epoch=step,
+                layers=self.layers,
+                input_index=self.input_index,
+                num_augmentations=self.num_augmentations,
+                augmentation=self.augmentation,
+                threshold=self.threshold,
+            ),
+        )
+
+
+def _warn_non_finite(step, activations):
+    for name, values in activations.items():
+        if not np.isfinite(values).all():
+            logger.warning(
+                "nnviz_tb: layer %r has NaN or infinite activations at epoch %d; "
+                "those features are left out of its correlations.", name, step
+            )
