@@ -62,6 +62,14 @@ async function pollReady(route, params, signal, onProgress) {
 }
 
 /**
+ * One projection of one layer at one epoch: `{points, labels, predictions, neighborhood_hit, ...}`.
+ * @param {{run, layer, epoch, method}} params
+ */
+export function fetchProjection(params, { signal, onProgress }) {
+  return pollReady("projection", params, signal, (body) => onProgress(body.progress ?? 0));
+}
+
+/**
  * Aligned projections of one epoch across layers or one layer across epochs.
  * Polls while the server computes (HTTP 202), reporting `onProgress(fraction, framesTotal)`.
  * @param {{run, over, method, epoch?, layer?, layers?, epochs?}} params
@@ -91,4 +99,14 @@ export async function fetchNeurons({ run, layer, epoch, method }, { signal, onPr
 
 export function thumbnailUrl(run, index) {
   return url("thumbnail", { run, index });
+}
+
+/** The atlas of all thumbnails of `run` (see ./thumbnails), as a loaded image. */
+export function fetchThumbnailAtlas(run) {
+  return new Promise((resolve, reject) => {
+    const image = new Image();
+    image.onload = () => resolve(image);
+    image.onerror = () => reject(new ApiError(`Could not load the thumbnails of ${run}.`));
+    image.src = url("thumbnails", { run });
+  });
 }

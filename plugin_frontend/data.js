@@ -15,7 +15,9 @@ function permutation(n, seed = 7) {
 /**
  * @returns {{labels: Int32Array, numClasses: number, counts: number[], order: Int32Array,
  *   frames: {layer: string, epoch: number, nh: number, predictions: ?number[], xy: Float32Array}[],
- *   extent: number}} `xy` holds x0, y0, x1, y1, ...; `extent` bounds |x| and |y| of nearly all points.
+ *   extent: number, trails: ?{vertices: Float32Array[]}}} `xy` holds x0, y0, x1, y1, ...;
+ *   `extent` bounds |x| and |y| of nearly all points; `trails.vertices[k]` holds every point's
+ *   k-th bundled trail vertex, in the same layout as `xy` (null unless the JSON has trails).
  */
 export function buildSequence(json, numClasses) {
   const labels = Int32Array.from(json.labels);
@@ -29,7 +31,18 @@ export function buildSequence(json, numClasses) {
     predictions: frame.predictions,
     xy: Float32Array.from(frame.points.flat()),
   }));
-  return { labels, numClasses: classes, counts, order: permutation(labels.length), frames, extent: extentOf(frames) };
+  const trails = json.trails ? { vertices: trailVertices(json.trails.points) } : null;
+  return { labels, numClasses: classes, counts, order: permutation(labels.length), frames, extent: extentOf(frames), trails };
+}
+
+/** `[N][L][2]` trails → L arrays holding vertex k of every trail. */
+function trailVertices(points) {
+  const length = points[0]?.length ?? 0;
+  return Array.from({ length }, (_, k) => {
+    const xy = new Float32Array(2 * points.length);
+    points.forEach((trail, i) => xy.set(trail[k], 2 * i));
+    return xy;
+  });
 }
 
 /** Half-width of a square holding 99.9% of the coordinates of every frame (outliers may clip). */
@@ -42,6 +55,31 @@ function extentOf(frames) {
   magnitudes.sort();
   const value = magnitudes[Math.floor(0.999 * (magnitudes.length - 1))];
   return value > 0 ? value * 1.05 : 1;
+}
+
+/**
+ * `xy` rotated (and mirrored if that fits better) onto `reference`, both centred layouts of the
+ * same points: the 2-D orthogonal Procrustes solution, so two projections compare side by side.
+ */
+export function alignTo(reference, xy) {
+  let [c, s, cm, sm] = [0, 0, 0, 0];
+  for (let i = 0; i < xy.length; i += 2) {
+    const [rx, ry, x, y] = [reference[i], reference[i + 1], xy[i], xy[i + 1]];
+    c += rx * x + ry * y;
+    s += ry * x - rx * y;
+    cm += -rx * x + ry * y; // The same with x mirrored.
+    sm += -ry * x - rx * y;
+  }
+  const mirror = Math.hypot(cm, sm) > Math.hypot(c, s);
+  const angle = mirror ? Math.atan2(sm, cm) : Math.atan2(s, c);
+  const [cos, sin] = [Math.cos(angle), Math.sin(angle)];
+  const out = new Float32Array(xy.length);
+  for (let i = 0; i < xy.length; i += 2) {
+    const x = mirror ? -xy[i] : xy[i];
+    out[i] = cos * x - sin * xy[i + 1];
+    out[i + 1] = sin * x + cos * xy[i + 1];
+  }
+  return out;
 }
 
 /** `out = a + f (b - a)`, element-wise. */

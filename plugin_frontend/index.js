@@ -1,11 +1,13 @@
 // The nnviz tab: selectors and class legend on the left, the evolution views on the right.
 // TensorBoard serves this file at ./index.js and the other modules at ./static/<path>.
 
-import { fetchEvolution, fetchNeurons, fetchRuns } from "./static/api.js";
+import { fetchEvolution, fetchNeurons, fetchRuns, fetchThumbnailAtlas } from "./static/api.js";
 import { classColors } from "./static/colors.js";
 import { buildNeurons, buildSequence } from "./static/data.js";
 import { element } from "./static/dom.js";
+import { CompareMode } from "./static/views/compare_mode.js";
 import { Controls } from "./static/views/controls.js";
+import { Detail } from "./static/views/detail.js";
 import { EpochMode } from "./static/views/epoch_mode.js";
 import { LayerMode } from "./static/views/layer_mode.js";
 import { Legend } from "./static/views/legend.js";
@@ -17,6 +19,9 @@ const RUNS_POLL_MS = 10000;
 const MAX_EPOCH_FRAMES = 24;
 const DEFAULT_TRAILS = 500;
 const METHOD_NAMES = { pca: "PCA", tsne: "t-SNE", mds: "MDS" };
+const NO_ACTIVATIONS = (run) =>
+  `Run ${run} has no recorded activations (another nnviz logger wrote it). ` +
+  "Add nnviz_tb.ActivationLogger(log_dir, probe=(x, y)) to model.fit for these views.";
 const NO_DATA =
   "No nnviz data yet. Add nnviz_tb.ActivationLogger(log_dir, probe=(x, y)) to the callbacks " +
   "of model.fit; this tab checks for new data every 10 seconds.";
@@ -44,11 +49,20 @@ class App {
     const main = root.appendChild(element("main", "main"));
     this.controls = new Controls(this.sidebar, (change) => this.change(change));
     this.legend = new Legend(this.sidebar, () => this.view?.redraw());
+    this.detail = new Detail(this.sidebar, () => this.select(null));
     this.status = new Status(main);
     this.content = main.appendChild(element("div", "content"));
-    this.display = { colors: [], visible: this.legend.visible, trailCount: DEFAULT_TRAILS, tooltip: new Tooltip(body) };
     this.state = {
-      run: null, mode: "layers", method: "pca", neuronMethod: "mds", layer: null, epoch: null, trailCount: DEFAULT_TRAILS,
+      run: null, mode: "layers", method: "pca", neuronMethod: "mds", layer: null, epoch: null,
+      trailCount: DEFAULT_TRAILS, trailStyle: "straight", trailFilter: "sample", pointStyle: "points",
+    };
+    this.display = {
+      colors: [], classNames: [], visible: this.legend.visible, tooltip: new Tooltip(body),
+      trailCount: DEFAULT_TRAILS, trailFilter: "sample", pointStyle: "points", atlas: null, selection: null,
+      select: (points) => this.select(points),
+      legendItems: () => this.display.colors
+        .map((color, label) => ({ name: this.display.classNames[label] ?? String(label), hex: color.hex, label }))
+        .filter(({ label }) => this.display.visible[label]),
     };
     this.runs = {};
     this.view = null;
@@ -79,6 +93,7 @@ class App {
   selectRun(run) {
     const { layers, epochs } = this.runs[run];
     const state = this.state;
+    if (state.run !== run) this.loadAtlas(run);
     state.run = run;
     if (!layers.includes(state.layer)) state.layer = layers[Math.max(0, layers.length - 2)];
     if (!epochs.includes(state.epoch)) state.epoch = epochs[epochs.length - 1];
@@ -88,11 +103,46 @@ class App {
     if (change.mode && this.state.mode === "epochs" && this.view?.epoch != null) this.state.epoch = this.view.epoch;
     Object.assign(this.state, change);
     if (change.run) this.selectRun(change.run);
-    if (change.trailCount) {
-      this.display.trailCount = change.trailCount;
-      this.view?.redraw();
+    for (const key of ["trailCount", "trailFilter", "pointStyle"]) {
+      if (key in change) {
+        this.display[key] = change[key];
+        this.view?.redraw();
+      }
     }
     this.update();
+  }
+
+  /** Loads the thumbnail atlas of `run` (drawn by the "Thumbnails" point style). */
+  async loadAtlas(run) {
+    this.display.atlas = null;
+    this.select(null);
+    const info = this.runs[run];
+    if (!info.has_thumbnails) return;
+    try {
+      const image = await fetchThumbnailAtlas(run);
+      if (this.state.run !== run) return;
+      const [tileHeight, tileWidth] = info.thumbnail_shape;
+      this.display.atlas = { image, tileWidth, tileHeight, columns: Math.max(1, Math.ceil(Math.sqrt(info.num_points))) };
+      this.view?.redraw();
+    } catch (error) {
+      this.status.message(error.message, "error");
+    }
+  }
+
+  /** Selects `points` (indices, or null for none) in every view, and details them. */
+  select(points) {
+    const count = this.runs[this.state.run]?.num_points ?? 0;
+    this.display.selection = points && Uint8Array.from({ length: count }, () => 0);
+    for (const i of points ?? []) this.display.selection[i] = 1;
+    const sequence = this.view?.sequence ?? this.view?.sides?.[0].scatter.sequence;
+    if (sequence) {
+      const info = this.runs[this.state.run];
+      this.detail.show(points, {
+        run: this.state.run, labels: sequence.labels, classNames: info.class_names,
+        hasThumbnails: info.has_thumbnails, frames: sequence.frames,
+      });
+    } else this.detail.show(null, {});
+    this.view?.redraw();
   }
 
   update() {
@@ -102,16 +152,30 @@ class App {
 
   /** The ./evolution (or, for neurons, ./neurons) parameters of the current selection. */
   query() {
-    const { run, mode, method, neuronMethod, layer, epoch } = this.state;
+    const { run, mode, method, neuronMethod, layer, epoch, trailStyle } = this.state;
     if (mode === "neurons") return { run, over: "neurons", method: neuronMethod, layer, epoch };
-    if (mode === "layers") return { run, over: "layers", method, epoch };
-    return { run, over: "epochs", method, layer, epochs: spread(this.runs[run].epochs, MAX_EPOCH_FRAMES) };
+    if (mode === "compare") return { run, over: "compare", method };
+    const bundle = trailStyle === "bundled" ? 1 : undefined;
+    if (mode === "layers") return { run, over: "layers", method, epoch, bundle };
+    return { run, over: "epochs", method, layer, epochs: spread(this.runs[run].epochs, MAX_EPOCH_FRAMES), bundle };
   }
 
   /** Fetches the frames of the current selection unless they are shown or on their way. */
   async load() {
     const query = this.query();
-    const key = JSON.stringify([query, this.runs[query.run].layers]);
+    const info = this.runs[query.run];
+    if (!info.has_activations) {
+      this.request?.abort();
+      this.requestKey = null;
+      this.showView(null);
+      this.status.message(NO_ACTIVATIONS(query.run));
+      return;
+    }
+    if (query.over === "compare") {
+      this.showCompare(query);
+      return;
+    }
+    const key = JSON.stringify([query, info.layers]);
     if (key === this.requestKey) return;
     this.request?.abort();
     const request = (this.request = new AbortController());
@@ -175,6 +239,22 @@ class App {
     this.status.clear();
   }
 
+  /** Compares the first and the last epoch of the selected layer, until the user picks others. */
+  showCompare(query) {
+    this.request?.abort();
+    this.requestKey = null;
+    const info = this.runs[query.run];
+    if (!(this.view instanceof CompareMode)) {
+      const names = info.class_names;
+      this.setClasses(names, names.length, []);
+      const onCounts = (counts) => this.legend.update(names, this.display.colors, counts);
+      this.showView(new CompareMode(this.content, this.display, this.status, onCounts));
+    }
+    const { layer, epochs } = { layer: this.state.layer, epochs: info.epochs };
+    const choices = [epochs[0], epochs[epochs.length - 1]].map((epoch) => ({ run: query.run, layer, epoch }));
+    this.view.update(this.runs, choices, query.method, { classNames: info.class_names, methodName: METHOD_NAMES[query.method] });
+  }
+
   show(json, query) {
     const info = this.runs[query.run];
     const sequence = buildSequence(json, info.class_names.length);
@@ -189,6 +269,7 @@ class App {
   /** Class colours and the legend (`counts`: points, or neurons by best class, per class). */
   setClasses(names, numClasses, counts) {
     this.display.colors = classColors(numClasses);
+    this.display.classNames = names;
     this.legend.update(names, this.display.colors, counts);
     this.display.visible = this.legend.visible;
   }

@@ -52,7 +52,10 @@ export function pointRadius(count, width) {
   return base * Math.min(1.4, Math.max(0.75, Math.sqrt(width / 400)));
 }
 
-/** A small filled disc to stamp with `drawImage` (much faster than one `arc` per point). */
+/**
+ * A small filled disc to stamp with `drawImage` (much faster than one `arc` per point); SVG
+ * exports draw it as a circle (`svgCircle`).
+ */
 export function discSprite(fill, radius) {
   const ratio = window.devicePixelRatio || 1;
   const size = Math.ceil(2 * radius * ratio) + 2;
@@ -63,5 +66,6 @@ export function discSprite(fill, radius) {
   ctx.beginPath();
   ctx.arc(size / 2, size / 2, radius * ratio, 0, 2 * Math.PI);
   ctx.fill();
+  image.svgCircle = { fill, radius };
   return { image, size: size / ratio };
 }

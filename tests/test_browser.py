@@ -292,7 +292,7 @@ def test_html_in_names_renders_as_text(driver, synthetic_server):
     assert names == [XSS_CLASS, "<b>bold</b>", "plain"]
     options = [e.text for e in driver.find_elements(By.CSS_SELECTOR, ".run-select option")]
     assert XSS_RUN in options
-    assert driver.execute_script("return document.querySelectorAll('img:not(.tooltip-image), b').length") == 0
+    assert driver.execute_script("return document.querySelectorAll('img:not(.tooltip-image):not(.detail-image), b').length") == 0
     assert driver.execute_script("return window.nnvizXss") is None
     screenshot(driver, "html_names.png")
 
@@ -374,3 +374,123 @@ def test_neuron_mode_draws_projection_and_discriminative_map(driver, tensorboard
     wait_ready(driver, timeout=120)
     assert driver.find_element(By.CSS_SELECTOR, ".neuron-plot .plot-title").text.startswith("t-SNE of the neurons")
     assert color_stats(driver, driver.find_elements(By.CSS_SELECTOR, ".neuron-plot canvas")[1])[1] >= 4
+
+
+def drag(driver, canvas, start, end):
+    """Drags with the mouse from `start` to `end`, offsets in CSS px from the canvas centre."""
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    ActionChains(driver).move_to_element_with_offset(canvas, *start).click_and_hold().move_by_offset(
+        end[0] - start[0], end[1] - start[1]
+    ).release().perform()
+
+
+def test_bundled_trails_and_brushing_at_5000_points(driver, synthetic_server):
+    from selenium.webdriver.common.by import By
+
+    open_tab(driver, synthetic_server)
+    choose(driver, ".run-select", BIG_RUN)
+    wait_ready(driver)
+    choose(driver, ".trail-select", 5000)
+    choose(driver, ".trail-style-select", "bundled")
+    wait_ready(driver)
+    trails = driver.find_element(By.CSS_SELECTOR, ".trails canvas")
+    assert "bundled per class" in driver.find_element(By.CSS_SELECTOR, ".trails .plot-title").text
+    draw_ms = float(trails.get_attribute("data-render-ms"))
+    print("bundled trail view, 5000 trails x 3 layers: draw calls %.1f ms" % draw_ms)
+    assert draw_ms < 1000
+    assert color_stats(driver, trails)[1] >= 5
+    screenshot(driver, "trails_bundled.png")
+
+    # Brushing a region of the first layer shows only the trails of its points.
+    first = driver.find_element(By.CSS_SELECTOR, ".multiples canvas")
+    drag(driver, first, (-30, -30), (30, 30))
+    note = driver.find_element(By.CSS_SELECTOR, ".trails .plot-note").text
+    assert note.endswith("selected") and not note.startswith("0 of"), note
+    assert "points of" in driver.find_element(By.CSS_SELECTOR, ".detail").text
+    screenshot(driver, "brushing.png")
+    # A click on empty space clears the selection.
+    drag(driver, first, (-first.size["width"] // 2 + 2, -first.size["height"] // 2 + 2),
+         (-first.size["width"] // 2 + 2, -first.size["height"] // 2 + 2))
+    assert not driver.find_element(By.CSS_SELECTOR, ".detail").is_displayed()
+
+    choose(driver, ".trail-filter-select", "misclassified")
+    assert "misclassified (of" in driver.find_element(By.CSS_SELECTOR, ".trails .plot-note").text
+
+
+def test_thumbnails_and_click_detail(driver, tensorboard_server):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    open_tab(driver, tensorboard_server)
+    driver.find_element(By.CSS_SELECTOR, ".segment[data-mode='epochs']").click()
+    wait_ready(driver)
+    big = driver.find_element(By.CSS_SELECTOR, ".scatter.large canvas")
+    x, y = driver.execute_script(COLORED_PIXEL_JS, big)
+    drag(driver, big, (int(x - big.size["width"] / 2),) * 1 + (int(y - big.size["height"] / 2),), (
+        int(x - big.size["width"] / 2), int(y - big.size["height"] / 2)))
+    detail = driver.find_element(By.CSS_SELECTOR, ".detail")
+    assert detail.is_displayed() and "Point #" in detail.text and "Epoch 3: predicted" in detail.text
+    WebDriverWait(driver, 10).until(
+        lambda d: d.execute_script("return document.querySelector('.detail-image').naturalWidth") > 0
+    )
+    driver.find_element(By.CSS_SELECTOR, ".detail-clear").click()
+    before = color_stats(driver, big)[0]
+    choose(driver, ".point-style-select", "thumbnails")
+    WebDriverWait(driver, 20).until(lambda d: color_stats(d, big)[0] != before)
+    screenshot(driver, "thumbnails.png")
+
+
+def test_compare_two_epochs_side_by_side(driver, tensorboard_server):
+    from selenium.webdriver.common.by import By
+
+    open_tab(driver, tensorboard_server)
+    driver.find_element(By.CSS_SELECTOR, ".segment[data-mode='compare']").click()
+    wait_ready(driver)
+    epochs = [e.get_attribute("value") for e in driver.find_elements(By.CSS_SELECTOR, ".compare-epoch")]
+    assert epochs == ["0", "3"]
+    hits = [e.text for e in driver.find_elements(By.CSS_SELECTOR, ".compare-card .plot-hit")]
+    assert len(hits) == 2 and all(h.startswith("NH 0.") for h in hits), hits
+    assert float(hits[1][3:]) > float(hits[0][3:])  # Training separates the classes.
+    for canvas in driver.find_elements(By.CSS_SELECTOR, ".compare-card canvas"):
+        assert color_stats(driver, canvas)[0] > 50
+    choose(driver, ".compare-right .compare-layer", "hidden1")
+    wait_ready(driver)
+    titles = [e.text for e in driver.find_elements(By.CSS_SELECTOR, ".compare-right .plot-title")]
+    assert all("hidden1 at epoch 3" in title for title in titles), titles
+    screenshot(driver, "compare.png")
+
+
+CAPTURE_DOWNLOADS_JS = """
+window.nnvizDownloads = [];
+const original = URL.createObjectURL;
+URL.createObjectURL = (blob) => { window.nnvizDownloads.push(blob); return original(blob); };
+"""
+
+
+def test_every_plot_exports_png_and_svg(driver, tensorboard_server):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    open_tab(driver, tensorboard_server)
+    driver.execute_script(CAPTURE_DOWNLOADS_JS)
+    driver.find_element(By.CSS_SELECTOR, ".trails .export-svg").click()
+    driver.find_element(By.CSS_SELECTOR, ".multiples .export-png").click()
+    WebDriverWait(driver, 10).until(lambda d: d.execute_script("return window.nnvizDownloads.length") == 2)
+    svg, png = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "const [svg, png] = window.nnvizDownloads;"
+        "Promise.all([svg.text(), png.arrayBuffer()]).then(([text, bytes]) => done([text, png.type + ' ' + bytes.byteLength]));"
+    )
+    errors = driver.execute_script(
+        "return new DOMParser().parseFromString(arguments[0], 'image/svg+xml').getElementsByTagName('parsererror').length",
+        svg,
+    )
+    assert errors == 0
+    with open(os.path.join(ARTIFACTS, "export_trails.svg"), "w") as f:
+        f.write(svg)
+    assert svg.count("<path") > 10 and "Trails across layers" in svg and ">0</text>" in svg  # Title, legend.
+    kind, size = png.split()
+    assert kind == "image/png" and int(size) > 5000
+    for selector in (".scatter", ".trails"):
+        assert driver.find_element(By.CSS_SELECTOR, selector + " .export-svg").is_displayed()

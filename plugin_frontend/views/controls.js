@@ -1,4 +1,4 @@
-// Sidebar selectors: run, mode, layer / epoch, projection method, number of trails.
+// Sidebar selectors: run, mode, layer / epoch, projection method, how points and trails are drawn.
 
 import { element } from "../dom.js";
 
@@ -6,6 +6,7 @@ const MODES = [
   ["layers", "Across layers"],
   ["epochs", "Across epochs"],
   ["neurons", "Neurons"],
+  ["compare", "Compare"],
 ];
 const METHODS = [
   ["pca", "PCA"],
@@ -16,15 +17,27 @@ const NEURON_METHODS = [
   ["tsne", "t-SNE"],
 ];
 const TRAIL_COUNTS = [100, 250, 500, 1000, 2000, 5000, 20000];
+const TRAIL_STYLES = [
+  ["straight", "Straight"],
+  ["bundled", "Bundled per class"],
+];
+const TRAIL_FILTERS = [
+  ["sample", "A fixed sample"],
+  ["misclassified", "Misclassified points"],
+];
+const POINT_STYLES = [
+  ["points", "Dots"],
+  ["thumbnails", "Thumbnails"],
+];
 
-function field(parent, labelText, control) {
+export function field(parent, labelText, control) {
   const wrapper = parent.appendChild(element("label", "field"));
   wrapper.appendChild(element("span", "field-label", labelText));
   wrapper.appendChild(control);
   return wrapper;
 }
 
-function setOptions(select, pairs, selected) {
+export function setOptions(select, pairs, selected) {
   select.replaceChildren(...pairs.map(([value, text]) => new Option(text, value)));
   select.value = String(selected);
 }
@@ -46,6 +59,12 @@ export class Controls {
     this.method = element("select", "method-select");
     setOptions(this.method, METHODS, "pca");
     this.trails = element("select", "trail-select");
+    this.trailStyle = element("select", "trail-style-select");
+    setOptions(this.trailStyle, TRAIL_STYLES, "straight");
+    this.trailFilter = element("select", "trail-filter-select");
+    setOptions(this.trailFilter, TRAIL_FILTERS, "sample");
+    this.pointStyle = element("select", "point-style-select");
+    setOptions(this.pointStyle, POINT_STYLES, "points");
     this.info = element("div", "run-info");
 
     field(this.root, "Run", this.run);
@@ -53,7 +72,12 @@ export class Controls {
     this.layerField = field(this.root, "Layer", this.layer);
     this.epochField = field(this.root, "Epoch", this.epoch);
     field(this.root, "Projection", this.method);
-    this.trailField = field(this.root, "Trails", this.trails);
+    this.pointField = field(this.root, "Draw points as", this.pointStyle);
+    this.trailFields = [
+      field(this.root, "Trails", this.trails),
+      field(this.root, "Trails of", this.trailFilter),
+      field(this.root, "Trail shape", this.trailStyle),
+    ];
     this.root.appendChild(this.info);
 
     this.run.addEventListener("change", () => onChange({ run: this.run.value }));
@@ -63,9 +87,15 @@ export class Controls {
       onChange(this.neuronMode ? { neuronMethod: this.method.value } : { method: this.method.value }),
     );
     this.trails.addEventListener("change", () => onChange({ trailCount: Number(this.trails.value) }));
+    this.trailStyle.addEventListener("change", () => onChange({ trailStyle: this.trailStyle.value }));
+    this.trailFilter.addEventListener("change", () => onChange({ trailFilter: this.trailFilter.value }));
+    this.pointStyle.addEventListener("change", () => onChange({ pointStyle: this.pointStyle.value }));
   }
 
-  /** Shows `state` (run, mode, layer, epoch, method, neuronMethod, trailCount) for the runs in `runs`. */
+  /**
+   * Shows `state` (run, mode, layer, epoch, method, neuronMethod, trailCount, trailStyle,
+   * trailFilter, pointStyle) for the runs in `runs`.
+   */
   update(runs, state) {
     setOptions(this.run, Object.keys(runs).map((name) => [name, name]), state.run);
     const info = runs[state.run];
@@ -86,9 +116,14 @@ export class Controls {
       Math.min(state.trailCount, info.num_points),
     );
     for (const button of this.modeButtons) button.classList.toggle("active", button.dataset.mode === state.mode);
-    this.layerField.hidden = state.mode === "layers";
-    this.epochField.hidden = state.mode === "epochs";
-    this.trailField.hidden = this.neuronMode;
+    this.layerField.hidden = state.mode === "layers" || state.mode === "compare";
+    this.epochField.hidden = state.mode === "epochs" || state.mode === "compare";
+    const trails = state.mode === "layers" || state.mode === "epochs";
+    for (const trailField of this.trailFields) trailField.hidden = !trails;
+    this.trailStyle.value = state.trailStyle;
+    this.trailFilter.value = state.trailFilter;
+    this.pointField.hidden = this.neuronMode || !info.has_thumbnails;
+    this.pointStyle.value = state.pointStyle;
     this.info.textContent =
       `${info.num_points} probe points · ${info.layers.length} layers · ` +
       `${info.epochs.length} recorded epochs`;

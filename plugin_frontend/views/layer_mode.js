@@ -21,6 +21,7 @@ export class LayerMode {
 
   /** @param {object} sequence Frames of one epoch across layers. @param {{epoch, methodName}} context */
   show(sequence, { epoch, methodName }) {
+    this.sequence = sequence;
     this.heading.textContent = `${methodName} of each layer at epoch ${epoch}`;
     this.grid.replaceChildren();
     this.scatters = sequence.frames.map((frame) => {

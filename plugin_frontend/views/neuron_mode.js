@@ -8,6 +8,28 @@ import { NeuronPlot } from "./neuron_plot.js";
 const TOP_CLASSES = 3;
 const MIN_ALPHA = 0.08;
 
+/** Fill of neuron `i` in a discriminative map: hue = best class, opacity = normalised importance. */
+export function mapFill(neurons, colors) {
+  return (i) => {
+    const c = neurons.best[i];
+    if (c < 0) return "rgba(189,189,189,0.6)";
+    const max = neurons.classMax[c];
+    return rgba(colors[c], Math.max(MIN_ALPHA, max > 0 ? neurons.importance[i * neurons.numClasses + c] / max : 0));
+  };
+}
+
+/** Tooltip rows of neuron `i`: best class and its top importances, or "dead". */
+export function describeNeuron(neurons, i, name) {
+  const rows = [["Neuron", `#${i}`]];
+  if (neurons.dead[i]) return rows.concat([["State", "dead (constant)"]]);
+  const best = neurons.best[i];
+  rows.push(["Best class", best >= 0 ? name(best) : "none"]);
+  const scores = Array.from({ length: neurons.numClasses }, (_, c) => [c, neurons.importance[i * neurons.numClasses + c]]);
+  scores.sort((a, b) => b[1] - a[1]);
+  for (const [c, value] of scores.slice(0, TOP_CLASSES)) rows.push([name(c), value.toFixed(3)]);
+  return rows;
+}
+
 export class NeuronMode {
   /** @param {HTMLElement} parent @param {object} display Shared display state. */
   constructor(parent, display) {
@@ -46,13 +68,7 @@ export class NeuronMode {
     );
     this.classSelect.value = String(Math.min(selectedClass ?? 0, neurons.numClasses - 1));
     this.showProjection();
-    const colors = this.display.colors;
-    this.map.show(neurons, `Discriminative neuron map of ${layer} at epoch ${epoch}`, (i) => {
-      const c = neurons.best[i];
-      if (c < 0) return "rgba(189,189,189,0.6)";
-      const max = neurons.classMax[c];
-      return rgba(colors[c], Math.max(MIN_ALPHA, max > 0 ? neurons.importance[i * neurons.numClasses + c] / max : 0));
-    });
+    this.map.show(neurons, `Discriminative neuron map of ${layer} at epoch ${epoch}`, mapFill(neurons, this.display.colors));
   }
 
   /** The projection coloured by the discriminative power for the selected class. */
@@ -74,17 +90,8 @@ export class NeuronMode {
     return Number(this.classSelect.value) || 0;
   }
 
-  /** Tooltip rows of neuron `i`: best class and its top importances, or "dead". */
   describe(i) {
-    const neurons = this.neurons;
-    const rows = [["Neuron", `#${i}`]];
-    if (neurons.dead[i]) return rows.concat([["State", "dead (constant)"]]);
-    const best = neurons.best[i];
-    rows.push(["Best class", best >= 0 ? this.name(best) : "none"]);
-    const scores = Array.from({ length: neurons.numClasses }, (_, c) => [c, neurons.importance[i * neurons.numClasses + c]]);
-    scores.sort((a, b) => b[1] - a[1]);
-    for (const [c, value] of scores.slice(0, TOP_CLASSES)) rows.push([this.name(c), value.toFixed(3)]);
-    return rows;
+    return describeNeuron(this.neurons, i, this.name);
   }
 
   redraw() {

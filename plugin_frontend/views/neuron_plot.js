@@ -1,8 +1,8 @@
 // One layer's neurons on a canvas: a dot per live neuron at its 2-D position, coloured by the
 // caller, and dead (constant) neurons as hollow grey markers in a strip at the bottom.
 
-import { element } from "../dom.js";
-import { fitCanvas, nearestPoint, toPixels } from "../plot.js";
+import { nearestPoint, toPixels } from "../plot.js";
+import { PlotView } from "./plot_view.js";
 
 const HOVER_DISTANCE_PX = 10;
 const DEAD_COLOR = "#9e9e9e";
@@ -14,24 +14,18 @@ function neuronRadius(count, width) {
   return base * Math.min(1.3, Math.max(0.7, Math.sqrt(width / 450)));
 }
 
-export class NeuronPlot {
+export class NeuronPlot extends PlotView {
   /**
    * @param {HTMLElement} parent
    * @param {object} display Shared display state: visible, tooltip.
    * @param {(i: number) => Array[]} describe Tooltip rows of neuron `i`.
    */
   constructor(parent, display, describe) {
-    this.display = display;
+    super(parent, display, "scatter neuron-plot");
     this.describe = describe;
-    this.root = parent.appendChild(element("div", "scatter neuron-plot"));
-    const header = this.root.appendChild(element("div", "plot-header"));
-    this.title = header.appendChild(element("span", "plot-title"));
-    this.note = header.appendChild(element("span", "plot-note"));
-    this.canvas = this.root.appendChild(element("canvas", "plot-canvas"));
     this.neurons = null;
     this.canvas.addEventListener("mousemove", (event) => this.hover(event));
     this.canvas.addEventListener("mouseleave", () => display.tooltip.hide());
-    new ResizeObserver(() => this.draw()).observe(this.canvas);
   }
 
   /**
@@ -47,10 +41,12 @@ export class NeuronPlot {
     this.draw();
   }
 
-  draw() {
+  ready() {
+    return this.neurons !== null;
+  }
+
+  paint(ctx, width, height) {
     const neurons = this.neurons;
-    if (!neurons || !this.canvas.isConnected) return;
-    const { ctx, width, height } = fitCanvas(this.canvas);
     const radius = neuronRadius(neurons.count, width);
     const step = 2 * radius + 4;
     const perRow = Math.max(1, Math.floor((width - DEAD_LABEL_PX - 8) / step));

@@ -1,30 +1,36 @@
-// One projection drawn on a canvas: title, neighborhood hit, hover tooltip.
+// One projection on a canvas: points (or thumbnails), neighborhood hit, hover tooltip, and
+// brushing: drag a rectangle to select its points everywhere, click a point to select it alone,
+// click empty space to clear the selection.
 
-import { element } from "../dom.js";
-import { rgba } from "../colors.js";
-import { discSprite, fitCanvas, nearestPoint, pointRadius, toPixels } from "../plot.js";
+import { rgba, NEUTRAL } from "../colors.js";
+import { discSprite, nearestPoint, pointRadius, toPixels } from "../plot.js";
+import { PlotView } from "./plot_view.js";
+import { paintThumbnails } from "./thumbnails.js";
 
 const POINT_ALPHA = 0.65;
+const FADED_ALPHA = 0.18;
 const HOVER_DISTANCE_PX = 8;
+const DRAG_THRESHOLD_PX = 4;
+const NH_HELP = "Neighborhood hit: the fraction of each point's k nearest 2-D neighbours that share its class, averaged.";
 
-export class ScatterView {
+export class ScatterView extends PlotView {
   /**
    * @param {HTMLElement} parent
-   * @param {object} display Shared display state: colors, visible, tooltip.
+   * @param {object} display Shared display state: colors, visible, selection, select(), tooltip,
+   *   pointStyle ("points" or "thumbnails"), atlas (thumbnail atlas or null).
    * @param {string} className "small" or "large".
    */
   constructor(parent, display, className) {
-    this.display = display;
-    this.root = parent.appendChild(element("div", `scatter ${className}`));
-    const header = this.root.appendChild(element("div", "plot-header"));
-    this.title = header.appendChild(element("span", "plot-title"));
-    this.hit = header.appendChild(element("span", "plot-hit"));
-    this.canvas = this.root.appendChild(element("canvas", "plot-canvas"));
+    super(parent, display, `scatter ${className}`);
+    this.note.classList.add("plot-hit");
+    this.note.title = NH_HELP;
     this.pixels = null;
     this.frame = null;
-    this.canvas.addEventListener("mousemove", (event) => this.hover(event));
+    this.brush = null;
+    this.canvas.addEventListener("pointerdown", (event) => this.startBrush(event));
+    this.canvas.addEventListener("pointermove", (event) => this.pointerMove(event));
+    this.canvas.addEventListener("pointerup", (event) => this.endBrush(event));
     this.canvas.addEventListener("mouseleave", () => display.tooltip.hide());
-    new ResizeObserver(() => this.draw()).observe(this.canvas);
   }
 
   /**
@@ -35,43 +41,105 @@ export class ScatterView {
     this.sequence = sequence;
     this.frame = frame;
     this.title.textContent = frame.title;
-    this.hit.textContent = `NH ${frame.nh.toFixed(3)}`;
-    this.hit.title = `Neighborhood hit: the fraction of each point's k nearest 2-D neighbours that share its class, averaged.`;
+    this.note.textContent = `NH ${frame.nh.toFixed(3)}`;
     this.draw();
   }
 
-  draw() {
-    if (!this.frame || !this.canvas.isConnected) return;
-    const { ctx, width, height } = fitCanvas(this.canvas);
+  ready() {
+    return this.frame !== null;
+  }
+
+  paint(ctx, width, height) {
     const { labels, order, extent } = this.sequence;
-    this.pixels = toPixels(this.frame.xy, extent, width, height, this.pixels ?? undefined);
-    const sprites = this.sprites(pointRadius(labels.length, width));
-    const visible = this.display.visible;
+    const { visible, selection, atlas, pointStyle } = this.display;
+    this.pixels = toPixels(this.frame.xy, extent, width, height);
+    const radius = pointRadius(labels.length, width);
+    const sprites = this.sprites(radius);
+    const stamp = (i, sprite) => ctx.drawImage(sprite.image, this.pixels[2 * i] - sprite.size / 2, this.pixels[2 * i + 1] - sprite.size / 2, sprite.size, sprite.size);
+    const thumbnails = pointStyle === "thumbnails" && atlas;
     for (const i of order) {
-      const label = labels[i];
-      if (!visible[label]) continue;
-      const { image, size } = sprites[label];
-      ctx.drawImage(image, this.pixels[2 * i] - size / 2, this.pixels[2 * i + 1] - size / 2, size, size);
+      if (!visible[labels[i]]) continue;
+      const chosen = !selection || selection[i];
+      stamp(i, chosen && !thumbnails ? sprites.classes[labels[i]] : sprites.faded);
+    }
+    if (thumbnails) paintThumbnails(ctx, this.pixels, this.sequence, this.display, atlas, width);
+    if (this.brush) {
+      const { x0, y0, x1, y1 } = this.brush;
+      ctx.strokeStyle = "rgba(33,33,33,0.7)";
+      ctx.lineWidth = 1;
+      ctx.strokeRect(Math.min(x0, x1), Math.min(y0, y1), Math.abs(x1 - x0), Math.abs(y1 - y0));
     }
   }
 
-  /** One disc per class, remade only when the radius or the colours change. */
+  /** One disc per class and a faded grey one, remade only when the radius or the colours change. */
   sprites(radius) {
     const colors = this.display.colors;
     if (this.spriteKey?.radius !== radius || this.spriteKey?.colors !== colors) {
       this.spriteKey = { radius, colors };
-      this.spriteCache = colors.map((color) => discSprite(rgba(color, POINT_ALPHA), radius));
+      this.spriteCache = {
+        classes: colors.map((color) => discSprite(rgba(color, POINT_ALPHA), radius)),
+        faded: discSprite(rgba(NEUTRAL, FADED_ALPHA), radius),
+      };
     }
     return this.spriteCache;
   }
 
+  position(event) {
+    const box = this.canvas.getBoundingClientRect();
+    return [event.clientX - box.left, event.clientY - box.top];
+  }
+
+  startBrush(event) {
+    if (!this.pixels || event.button !== 0) return;
+    const [x, y] = this.position(event);
+    this.brush = { x0: x, y0: y, x1: x, y1: y, dragging: false };
+    this.canvas.setPointerCapture(event.pointerId);
+  }
+
+  pointerMove(event) {
+    if (!this.brush) {
+      this.hover(event);
+      return;
+    }
+    [this.brush.x1, this.brush.y1] = this.position(event);
+    const { x0, y0, x1, y1 } = this.brush;
+    if (Math.hypot(x1 - x0, y1 - y0) > DRAG_THRESHOLD_PX) this.brush.dragging = true;
+    if (this.brush.dragging) {
+      this.display.tooltip.hide();
+      this.draw();
+    }
+  }
+
+  /** Selects the points in the rectangle, or on a click the point under the pointer (or none). */
+  endBrush(event) {
+    const brush = this.brush;
+    if (!brush) return;
+    this.brush = null;
+    const { labels } = this.sequence;
+    const visible = this.display.visible;
+    if (!brush.dragging) {
+      const index = this.pointAt(event);
+      this.display.select(index < 0 ? null : [index]);
+      return;
+    }
+    const [left, right] = [Math.min(brush.x0, brush.x1), Math.max(brush.x0, brush.x1)];
+    const [top, bottom] = [Math.min(brush.y0, brush.y1), Math.max(brush.y0, brush.y1)];
+    const chosen = [];
+    for (let i = 0; i < labels.length; i++) {
+      const [x, y] = [this.pixels[2 * i], this.pixels[2 * i + 1]];
+      if (visible[labels[i]] && x >= left && x <= right && y >= top && y <= bottom) chosen.push(i);
+    }
+    this.display.select(chosen.length ? chosen : null);
+  }
+
+  pointAt(event) {
+    const [x, y] = this.position(event);
+    return nearestPoint(this.pixels, this.sequence.labels, this.display.visible, x, y, HOVER_DISTANCE_PX);
+  }
+
   hover(event) {
     if (!this.pixels) return;
-    const box = this.canvas.getBoundingClientRect();
-    const index = nearestPoint(
-      this.pixels, this.sequence.labels, this.display.visible,
-      event.clientX - box.left, event.clientY - box.top, HOVER_DISTANCE_PX,
-    );
+    const index = this.pointAt(event);
     if (index < 0) {
       this.display.tooltip.hide();
       return;

@@ -1,65 +1,87 @@
-// Trails: each sampled point's path through a sequence of aligned frames, drawn per segment
-// with hue = class and brightness = position in the sequence (dark = first, bright = last).
+// Trails: each point's path through a sequence of aligned frames, drawn per piece with
+// hue = class and brightness = position in the sequence (dark = first, bright = last).
+// Straight trails join the frame positions; bundled ones (./evolution?bundle=1) bend towards the
+// other trails of their class between frames. Which trails: a fixed sample, the misclassified
+// points, or the points selected by brushing.
 
 import { element } from "../dom.js";
 import { NEUTRAL, shade } from "../colors.js";
 import { sample } from "../data.js";
-import { fitCanvas, toPixels } from "../plot.js";
+import { toPixels } from "../plot.js";
+import { PlotView } from "./plot_view.js";
 
 const TRAIL_ALPHA = 0.45;
+const SELECTED_ALPHA = 0.8;
 const END_RADIUS_PX = 1.3;
 
-export class TrailView {
+export class TrailView extends PlotView {
   /**
    * @param {HTMLElement} parent
-   * @param {object} display Shared display state: colors, visible, trailCount.
+   * @param {object} display Shared display state: colors, visible, trailCount, trailFilter
+   *   ("sample" or "misclassified"), selection.
    */
   constructor(parent, display) {
-    this.display = display;
-    this.root = parent.appendChild(element("div", "trails"));
-    const header = this.root.appendChild(element("div", "plot-header"));
-    this.title = header.appendChild(element("span", "plot-title"));
-    this.count = header.appendChild(element("span", "plot-note"));
-    this.canvas = this.root.appendChild(element("canvas", "plot-canvas"));
+    super(parent, display, "trails");
     const ramp = this.root.appendChild(element("div", "ramp"));
     this.rampStart = ramp.appendChild(element("span", "ramp-label"));
     const bar = ramp.appendChild(element("span", "ramp-bar"));
     bar.style.background = `linear-gradient(to right, ${shade(NEUTRAL, 0)}, ${shade(NEUTRAL, 0.6)}, ${shade(NEUTRAL, 1)})`;
     this.rampEnd = ramp.appendChild(element("span", "ramp-label"));
+    this.hint = this.root.appendChild(element("div", "plot-hint"));
     this.sequence = null;
-    new ResizeObserver(() => this.draw()).observe(this.canvas);
   }
 
   /**
-   * @param {object} sequence From `buildSequence`.
+   * @param {object} sequence From `buildSequence` (with `trails` if bundled).
    * @param {string} title
    * @param {string[]} names Name of each frame (layer or epoch), for the brightness legend.
    */
   show(sequence, title, names) {
     this.sequence = sequence;
-    this.title.textContent = title;
+    this.titleText = title;
     this.rampStart.textContent = names[0];
     this.rampEnd.textContent = names[names.length - 1];
     this.draw();
   }
 
-  draw() {
-    if (!this.sequence || !this.canvas.isConnected) return;
+  ready() {
+    return this.sequence !== null;
+  }
+
+  /** The points whose trails are drawn, and how they were chosen. */
+  chosen() {
+    const { labels, frames } = this.sequence;
+    const { visible, trailCount, trailFilter, selection } = this.display;
+    if (selection) {
+      const picked = this.sequence.order.filter((i) => selection[i] && visible[labels[i]]).slice(0, trailCount);
+      return { points: Array.from(picked), what: "selected" };
+    }
+    if (trailFilter === "misclassified") {
+      const predictions = frames[frames.length - 1].predictions;
+      if (predictions) {
+        const wrong = this.sequence.order.filter((i) => visible[labels[i]] && predictions[i] !== labels[i]);
+        return { points: Array.from(wrong.slice(0, trailCount)), what: `misclassified (of ${wrong.length})` };
+      }
+    }
+    return { points: sample(this.sequence, visible, trailCount), what: "sampled" };
+  }
+
+  paint(ctx, width, height) {
     const start = performance.now();
-    const { ctx, width, height } = fitCanvas(this.canvas);
-    const { frames, labels, extent } = this.sequence;
-    const { colors, visible, trailCount } = this.display;
-    const chosen = sample(this.sequence, visible, trailCount);
-    const pixels = frames.map((frame) => toPixels(frame.xy, extent, width, height));
+    const { frames, labels, extent, trails } = this.sequence;
+    const { colors } = this.display;
+    const { points, what } = this.chosen();
+    const vertices = (trails ? trails.vertices : frames.map((frame) => frame.xy)).map((xy) => toPixels(xy, extent, width, height));
     const byClass = colors.map(() => []);
-    for (const i of chosen) byClass[labels[i]].push(i);
-    const steps = Math.max(1, frames.length - 1);
+    for (const i of points) byClass[labels[i]].push(i);
+    const pieces = vertices.length - 1;
+    const alpha = this.display.selection ? SELECTED_ALPHA : TRAIL_ALPHA;
     ctx.lineWidth = 1;
-    for (let s = 0; s + 1 < frames.length; s++) {
-      const [a, b] = [pixels[s], pixels[s + 1]];
+    for (let s = 0; s < pieces; s++) {
+      const [a, b] = [vertices[s], vertices[s + 1]];
       byClass.forEach((members, label) => {
         if (!members.length) return;
-        ctx.strokeStyle = shade(colors[label], (s + 0.5) / steps, TRAIL_ALPHA);
+        ctx.strokeStyle = shade(colors[label], (s + 0.5) / pieces, alpha);
         ctx.beginPath();
         for (const i of members) {
           ctx.moveTo(a[2 * i], a[2 * i + 1]);
@@ -68,7 +90,7 @@ export class TrailView {
         ctx.stroke();
       });
     }
-    const last = pixels[pixels.length - 1];
+    const last = vertices[pieces];
     byClass.forEach((members, label) => {
       ctx.fillStyle = shade(colors[label], 1, 0.9);
       for (const i of members) {
@@ -76,6 +98,10 @@ export class TrailView {
       }
     });
     this.canvas.dataset.renderMs = (performance.now() - start).toFixed(1);
-    this.count.textContent = `${chosen.length} of ${labels.length} points`;
+    this.title.textContent = `${this.titleText}${trails ? ", bundled per class" : ""}`;
+    this.note.textContent = `${points.length} of ${labels.length} points, ${what}`;
+    this.hint.textContent = this.display.selection
+      ? "Trails of the selected points. Click empty space in a projection to clear the selection."
+      : "Drag a rectangle in a projection to see the trails of its points.";
   }
 }

@@ -1,0 +1,140 @@
+// Side-by-side comparison of two (run, layer, epoch) selections: e.g. before vs after training,
+// or one layer of two models. Each side shows its projection with its neighborhood hit and its
+// discriminative neuron map; when both sides have the same probe points, the right projection
+// is rotated onto the left one so that the same regions face each other.
+
+import { fetchNeurons, fetchProjection } from "../api.js";
+import { alignTo, buildNeurons, buildSequence } from "../data.js";
+import { element } from "../dom.js";
+import { field, setOptions } from "./controls.js";
+import { describeNeuron, mapFill } from "./neuron_mode.js";
+import { NeuronPlot } from "./neuron_plot.js";
+import { ScatterView } from "./scatter.js";
+
+const NEURON_METHOD = "mds";
+
+class Side {
+  constructor(parent, display, name, onChange) {
+    this.card = parent.appendChild(element("section", `card compare-card compare-${name}`));
+    const selectors = this.card.appendChild(element("div", "compare-selectors"));
+    this.run = element("select", "compare-run");
+    this.layer = element("select", "compare-layer");
+    this.epoch = element("select", "compare-epoch");
+    field(selectors, "Run", this.run);
+    field(selectors, "Layer", this.layer);
+    field(selectors, "Epoch", this.epoch);
+    for (const select of [this.run, this.layer, this.epoch]) select.addEventListener("change", () => onChange(this));
+    this.scatter = new ScatterView(this.card, display, "large");
+    this.map = new NeuronPlot(this.card, display, (i) => describeNeuron(this.neurons, i, this.name));
+    this.neurons = null;
+  }
+
+  /** Fills the selectors for `runs`, keeping `choice` ({run, layer, epoch}) where it is valid. */
+  setChoice(runs, choice) {
+    const names = Object.keys(runs).filter((name) => runs[name].has_activations);
+    const run = names.includes(choice.run) ? choice.run : names[0];
+    const { layers, epochs } = runs[run];
+    setOptions(this.run, names.map((name) => [name, name]), run);
+    setOptions(this.layer, layers.map((name) => [name, name]), layers.includes(choice.layer) ? choice.layer : layers[0]);
+    setOptions(this.epoch, epochs.map((e) => [e, String(e)]), epochs.includes(choice.epoch) ? choice.epoch : epochs[0]);
+  }
+
+  get choice() {
+    return { run: this.run.value, layer: this.layer.value, epoch: Number(this.epoch.value) };
+  }
+}
+
+export class CompareMode {
+  /**
+   * @param {HTMLElement} parent
+   * @param {object} display Shared display state.
+   * @param {object} status The status line, for progress and errors.
+   * @param {(counts: number[]) => void} onCounts Called with the points per class once known.
+   */
+  constructor(parent, display, status, onCounts) {
+    this.display = display;
+    this.status = status;
+    this.onCounts = onCounts;
+    this.root = parent.appendChild(element("div", "mode compare-mode"));
+    const onChange = (side) => {
+      side.setChoice(this.runs, side.choice);
+      this.load();
+    };
+    this.sides = ["left", "right"].map((name) => new Side(this.root, display, name, onChange));
+    this.key = null;
+    this.request = null;
+  }
+
+  /**
+   * Shows `choices` ([left, right] of {run, layer, epoch}) unless the user has chosen already.
+   * @param {object} runs From ./runs. @param {string} method Projection method.
+   * @param {{classNames: string[], methodName: string}} context
+   */
+  update(runs, choices, method, context) {
+    this.runs = runs;
+    this.method = method;
+    this.context = context;
+    this.sides.forEach((side, i) => side.setChoice(runs, this.key ? side.choice : choices[i]));
+    this.load();
+  }
+
+  async load() {
+    const choices = this.sides.map((side) => side.choice);
+    const key = JSON.stringify([choices, this.method]);
+    if (key === this.key) return;
+    this.key = key;
+    this.request?.abort();
+    const request = (this.request = new AbortController());
+    const done = [0, 0, 0, 0];
+    const onProgress = (i) => (fraction) => {
+      done[i] = fraction;
+      this.status.progress(done.reduce((a, b) => a + b) / 4, "Computing the projections and discriminative maps to compare…");
+    };
+    onProgress(0)(0);
+    this.root.classList.add("stale");
+    try {
+      const results = await Promise.all(
+        choices.flatMap((choice, i) => [
+          fetchProjection({ ...choice, method: this.method }, { signal: request.signal, onProgress: onProgress(2 * i) }),
+          fetchNeurons({ ...choice, method: NEURON_METHOD }, { signal: request.signal, onProgress: onProgress(2 * i + 1) }),
+        ]),
+      );
+      this.show(choices, results);
+      this.status.clear();
+    } catch (error) {
+      if (error.name === "AbortError") return;
+      this.key = null;
+      this.status.message(`Could not load the comparison: ${error.message}`, "error");
+    } finally {
+      if (this.request === request) this.root.classList.remove("stale");
+    }
+  }
+
+  show(choices, [leftPoints, leftNeurons, rightPoints, rightNeurons]) {
+    const { classNames, methodName } = this.context;
+    const numClasses = this.display.colors.length;
+    const sequences = [leftPoints, rightPoints].map((json) =>
+      buildSequence({ labels: json.labels, frames: [{ ...json, neighborhood_hit: json.neighborhood_hit }] }, numClasses),
+    );
+    this.onCounts(sequences[0].counts);
+    const [left, right] = sequences.map((sequence) => sequence.frames[0]);
+    const samePoints = leftPoints.labels.length === rightPoints.labels.length &&
+      leftPoints.labels.every((label, i) => label === rightPoints.labels[i]);
+    if (samePoints) right.xy = alignTo(left.xy, right.xy);
+    this.sides.forEach((side, i) => {
+      const { run, layer, epoch } = choices[i];
+      const frame = sequences[i].frames[0];
+      side.scatter.show(sequences[i], { ...frame, title: `${methodName} of ${run} / ${layer} at epoch ${epoch}` });
+      side.neurons = buildNeurons([leftNeurons, rightNeurons][i], numClasses);
+      side.name = (c) => classNames[c] ?? String(c);
+      side.map.show(side.neurons, `Discriminative neuron map of ${run} / ${layer} at epoch ${epoch}`, mapFill(side.neurons, this.display.colors));
+    });
+  }
+
+  redraw() {
+    for (const side of this.sides) {
+      side.scatter.draw();
+      side.map.draw();
+    }
+  }
+}
