@@ -502,3 +502,43 @@ def test_every_plot_exports_png_and_svg(driver, tensorboard_server):
     assert kind == "image/png" and int(size) > 5000
     for selector in (".scatter", ".trails"):
         assert driver.find_element(By.CSS_SELECTOR, selector + " .export-svg").is_displayed()
+
+
+def run_module(driver, module, body):
+    """Runs `body` (JavaScript using `m`, the imported tab module) in the tab; returns its value."""
+    return driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "import(arguments[0]).then((m) => done(new Function('m', arguments[1])(m)),"
+        " (e) => done('error: ' + e));",
+        "./static/" + module, body,
+    )
+
+
+def test_discriminative_map_colours(driver, tensorboard_server):
+    open_tab(driver, tensorboard_server)
+    fills = run_module(driver, "views/neuron_mode.js", """
+        const neurons = {best: [0, 1, -1, 0], numClasses: 2, classMax: [0.5, 0.2],
+                         importance: [0.5, 0.1, 0.1, 0.2, 0, 0, 0.05, 0.01]};
+        const colors = [{rgb: [10, 20, 30]}, {rgb: [200, 100, 0]}];
+        const fill = m.mapFill(neurons, colors);
+        return [0, 1, 2, 3].map(fill);
+    """)
+    # Hue = best class, opacity = importance / the largest for that class (at least 0.08).
+    assert fills == ["rgba(10,20,30,1)", "rgba(200,100,0,1)", "rgba(189,189,189,0.6)", "rgba(10,20,30,0.1)"]
+
+
+def test_procrustes_alignment_of_compared_projections(driver, tensorboard_server):
+    open_tab(driver, tensorboard_server)
+    error = run_module(driver, "data.js", """
+        const reference = Float32Array.from([1, 0, 0, 2, -1, 0.5, 0, -2.5]);
+        // Mirror x, then rotate by 1 radian: alignTo must undo both.
+        const moved = new Float32Array(8);
+        for (let i = 0; i < 8; i += 2) {
+          const x = -reference[i], y = reference[i + 1];
+          moved[i] = Math.cos(1) * x - Math.sin(1) * y;
+          moved[i + 1] = Math.sin(1) * x + Math.cos(1) * y;
+        }
+        const aligned = m.alignTo(reference, moved);
+        return Math.max(...aligned.map((v, i) => Math.abs(v - reference[i])));
+    """)
+    assert error < 1e-5
