@@ -2,14 +2,17 @@
 
 `CorrelationSummaries.write` runs on the `NnvizWriter` thread (through
 `submit`), so that training only pays for the forward passes: the
-correlations are computed while the next epoch trains.
+correlations are computed while the next epoch trains, with NumPy's BLAS
+held to one thread meanwhile (several would fight training for the cores).
 """
 
 import dataclasses
+import functools
 import logging
 
 import numpy as np
 import tensorflow as tf
+import threadpoolctl
 
 from nnviz_tb import metadata
 from nnviz_tb.analysis import correlation
@@ -52,14 +55,16 @@ class CorrelationSummaries:
     def write(self, step, activations, augmented):
         """Writes one epoch: `activations` `{layer: [N, D]}`, `augmented` `{layer: [A, D]}` or None."""
         _warn_non_finite(step, activations)
-        self._write_cross_layer(step, [activations[name] for name in self.layers])
-        for name in self.matrix_layers:
-            self._write_matrices(step, name, activations[name])
-        if augmented is not None:
-            self._write_augmentation_variance(step, activations, augmented)
+        with _thread_pools().limit(limits=1, user_api="blas"):
+            layers = {name: correlation.LayerStatistics(activations[name]) for name in self.layers}
+            self._write_cross_layer(step, [layers[name] for name in self.layers])
+            for name in self.matrix_layers:
+                self._write_matrices(step, name, layers[name])
+            if augmented is not None:
+                self._write_augmentation_variance(step, layers, augmented)
 
-    def _write_cross_layer(self, step, values):
-        scores = correlation.cross_layer_scores(values, self.measures)
+    def _write_cross_layer(self, step, layers):
+        scores = correlation.cross_layer_scores(layers, self.measures)
         write_blobs(
             metadata.correlations_tag(step),
             [metadata.encode_array(scores[m].astype(np.float32)) for m in self.measures],
@@ -70,7 +75,7 @@ class CorrelationSummaries:
                 layers=self.layers,
                 dims=self.dims,
                 reductions=self.reductions,
-                live_features=[int(correlation.live_features(v).sum()) for v in values],
+                live_features=[int(layer.live.sum()) for layer in layers],
                 measures=list(self.measures),
             ),
         )
@@ -79,9 +84,9 @@ class CorrelationSummaries:
             if mean is not None:
                 tf.summary.scalar(SCALAR_PREFIX + measure, mean, step=step)
 
-    def _write_matrices(self, step, name, values):
-        features, _, feature_indices = correlation.feature_correlations(values, self.max_features)
-        samples, _, sample_indices = correlation.sample_correlations(values, self.labels, self.max_samples)
+    def _write_matrices(self, step, name, layer):
+        features, _, feature_indices = correlation.feature_correlations(layer, self.max_features)
+        samples, _, sample_indices = correlation.sample_correlations(layer, self.labels, self.max_samples)
         blobs = [None] * 5
         blobs[metadata.FEATURE_MATRIX] = metadata.encode_array(features.astype(np.float16))
         blobs[metadata.FEATURE_INDICES] = metadata.encode_array(feature_indices.astype(np.int32))
@@ -96,21 +101,18 @@ class CorrelationSummaries:
                 metadata.KIND_FEATURE_CORRELATIONS,
                 layer=name,
                 epoch=step,
-                num_features=int(values.shape[1]),
-                num_points=int(values.shape[0]),
+                num_features=len(layer.live),
+                num_points=len(self.labels),
                 class_names=self.class_names,
                 feature_sampling="evenly_spaced(%d)" % self.max_features,
                 sample_sampling="class_balanced(%d)" % self.max_samples,
             ),
         )
 
-    def _write_augmentation_variance(self, step, activations, augmented):
+    def _write_augmentation_variance(self, step, layers, augmented):
         write_blobs(
             metadata.augmentation_variance_tag(step),
-            [
-                metadata.encode_array(correlation.augmentation_variance(augmented[n], activations[n]))
-                for n in self.layers
-            ],
+            [metadata.encode_array(correlation.augmentation_variance(augmented[n], layers[n])) for n in self.layers],
             step,
             metadata.create_summary_metadata(
                 metadata.KIND_AUGMENTATION_VARIANCE,
@@ -122,6 +124,12 @@ class CorrelationSummaries:
                 threshold=self.threshold,
             ),
         )
+
+
+@functools.lru_cache(maxsize=None)
+def _thread_pools():
+    """The process's native thread pools (found once: finding them takes milliseconds)."""
+    return threadpoolctl.ThreadpoolController()
 
 
 def _warn_non_finite(step, activations):

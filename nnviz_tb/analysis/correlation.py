@@ -34,16 +34,37 @@ def live_features(activations):
     return finite & (spread > 0)
 
 
-class _Centred:
-    """One layer's live features, centred (float32), and their standard deviations."""
+class LayerStatistics:
+    """One layer's activations over the probe set, prepared once for every analysis.
+
+    The functions below take either an `[N, D]` array or this, so that one
+    epoch's analyses centre each layer once.
+
+    Attributes:
+      live: `[D]` bool, `live_features`.
+      values: `[N, L]` float32, the L live features centred over the probe set.
+      std: `[L]` float64, their standard deviations (all > 0).
+      variance: `[D]` float64, every feature's variance over the probe set
+        (0 for constant features, NaN for non-finite ones).
+    """
 
     def __init__(self, activations):
         activations = np.asarray(activations)
         self.live = live_features(activations)
-        values = activations[:, self.live].astype(np.float64)
-        values -= values.mean(axis=0)
-        self.std = np.sqrt((values**2).mean(axis=0))
-        self.values = values.astype(np.float32)
+        live = activations[:, self.live].astype(np.result_type(activations.dtype, np.float32))
+        count = max(len(live), 1)
+        mean = live.sum(axis=0, dtype=np.float64) / count
+        self.values = (live - mean.astype(live.dtype)).astype(np.float32, copy=False)
+        self.std = np.sqrt(np.square(self.values, dtype=np.float64).sum(axis=0) / count)
+        finite = np.isfinite(activations).all(axis=0)
+        self.variance = np.where(finite, 0.0, np.nan)
+        self.variance[self.live] = self.std**2
+
+
+def _statistics(activations):
+    if isinstance(activations, LayerStatistics):
+        return activations
+    return LayerStatistics(activations)
 
 
 def _pair_scores(x, y, cross, self_norms):
@@ -60,14 +81,15 @@ def cross_layer_scores(activations, measures=MEASURES):
     """Scores of every pair of layers.
 
     Args:
-      activations: List of L arrays `[N, D_l]` (same N, any widths).
+      activations: List of L arrays `[N, D_l]` (same N, any widths) or
+        `LayerStatistics`.
       measures: Names from `MEASURES`.
 
     Returns:
       `{measure: [L, L] float64}`, symmetric, `NaN` where a layer has no live
       feature. One `X' Y` product per pair serves every measure.
     """
-    layers = [_Centred(a) for a in activations]
+    layers = [_statistics(a) for a in activations]
     scores = {m: np.full((len(layers), len(layers)), np.nan) for m in measures}
 
     def store(i, j, pair):
@@ -117,21 +139,14 @@ def class_balanced(labels, limit):
     return taken[np.lexsort((taken, labels[taken]))]
 
 
-def correlation_matrix(values):
-    """Pearson r between the columns of `values` `[M, K]`.
-
-    Returns:
-      `([K, K] float32, dead [K] bool)`; rows and columns of dead columns
-      are NaN, the diagonal of live ones is exactly 1.
-    """
-    layer = _Centred(values)
-    k = len(layer.live)
-    z = layer.values / layer.std.astype(np.float32)
+def _correlations(values, std, live):
+    """`[K, K]` Pearson r of K columns from the centred live ones (`values`, `std`); NaN for dead."""
+    z = values / std.astype(np.float32)
     live_r = np.clip(z.T @ z / max(len(z), 1), -1.0, 1.0)
     np.fill_diagonal(live_r, 1.0)
-    matrix = np.full((k, k), np.nan, np.float32)
-    matrix[np.ix_(layer.live, layer.live)] = live_r
-    return matrix, ~layer.live
+    matrix = np.full((len(live), len(live)), np.nan, np.float32)
+    matrix[np.ix_(live, live)] = live_r
+    return matrix
 
 
 def feature_correlations(activations, max_features):
@@ -140,12 +155,20 @@ def feature_correlations(activations, max_features):
     Features beyond `max_features` are subsampled with `evenly_spaced`, so
     the same features are compared at every epoch.
 
+    Args:
+      activations: `[N, D]` array or its `LayerStatistics`.
+      max_features: Largest number of features kept.
+
     Returns:
-      `(matrix [F, F] float32, dead [F] bool, feature indices [F])`.
+      `(matrix [F, F] float32, dead [F] bool, feature indices [F])`; rows
+      and columns of dead features are NaN, the diagonal of live ones is 1.
     """
-    indices = evenly_spaced(np.shape(activations)[1], max_features)
-    matrix, dead = correlation_matrix(np.asarray(activations)[:, indices])
-    return matrix, dead, indices
+    layer = _statistics(activations)
+    indices = evenly_spaced(len(layer.live), max_features)
+    live = layer.live[indices]
+    columns = np.cumsum(layer.live)[indices[live]] - 1  # Positions among the live features.
+    matrix = _correlations(layer.values[:, columns], layer.std[columns], live)
+    return matrix, ~live, indices
 
 
 def sample_correlations(activations, labels, max_samples):
@@ -155,15 +178,19 @@ def sample_correlations(activations, labels, max_samples):
     samples correlate when they deviate from the average sample in the same
     way; dead features are left out. Samples are chosen by `class_balanced`.
 
+    Args:
+      activations: `[N, D]` array or its `LayerStatistics`.
+      labels: `[N]` class of each probe point.
+      max_samples: Largest number of samples kept.
+
     Returns:
-      `(matrix [S, S] float32, constant [S] bool, probe indices [S])`;
-      `constant` marks samples whose pattern is flat (no correlation defined).
+      `(matrix [S, S] float32, flat [S] bool, probe indices [S])`; `flat`
+      marks samples whose pattern is constant (no correlation defined).
     """
-    activations = np.asarray(activations)
     indices = class_balanced(labels, max_samples)
-    centred = _Centred(activations).values[indices]
-    matrix, constant = correlation_matrix(centred.T)
-    return matrix, constant, indices
+    patterns = _statistics(activations).values[indices].T  # [L, S]: one column per sample.
+    centred = LayerStatistics(patterns)
+    return _correlations(centred.values, centred.std, centred.live), ~centred.live, indices
 
 
 def augmentation_variance(augmented, probe):
@@ -171,14 +198,15 @@ def augmentation_variance(augmented, probe):
 
     Args:
       augmented: `[A, D]` activations of A augmentations of one input.
-      probe: `[N, D]` activations of the probe set (same layer and epoch).
+      probe: `[N, D]` activations of the probe set (same layer and epoch),
+        or their `LayerStatistics`.
 
     Returns:
       float32 `[2, D]`: row 0 the variance over the augmentations, row 1
-      over the probe set (non-finite values count as NaN variance).
+      over the probe set (NaN for features with non-finite values).
     """
-    variances = [np.var(a, axis=0, dtype=np.float64) for a in (augmented, probe)]
-    return np.stack(variances).astype(np.float32)
+    variance = np.var(augmented, axis=0, dtype=np.float64)
+    return np.stack([variance, _statistics(probe).variance]).astype(np.float32)
 
 
 def invariant_features(variances, threshold):

@@ -221,4 +221,4 @@ class CorrelationLogger(EpochRecorder):
 
 def _describe(augment):
     """A function's name, or the repr of a callable object."""
-    return getattr(augment, "__qualname__", None) or repr(augment)
+    return getattr(augment, "__name__", None) or repr(augment)

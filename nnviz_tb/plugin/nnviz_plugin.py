@@ -23,7 +23,7 @@ from werkzeug import wrappers
 
 from nnviz_tb import metadata
 from nnviz_tb.analysis import bundling, metrics, neurons, projection
-from nnviz_tb.plugin import analyses, jobs, run_data
+from nnviz_tb.plugin import analyses, correlations, jobs, run_data
 
 logger = logging.getLogger(__name__)
 
@@ -129,6 +129,7 @@ class NnvizPlugin(base_plugin.TBPlugin):
 
     def __init__(self, context):
         self._data = run_data.RunData(context.data_provider)
+        self._correlations = correlations.Correlations(self._data)
         self._jobs = jobs.Jobs(jobs.default_cache_dir())
         self._files = _frontend_files()
         self._bundles = {}
@@ -145,6 +146,9 @@ class NnvizPlugin(base_plugin.TBPlugin):
             "/discriminative": self._serve_discriminative,
             "/thumbnail": self._serve_thumbnail,
             "/thumbnails": self._serve_thumbnails,
+            "/correlations": self._serve_correlations,
+            "/feature_correlations": self._serve_feature_correlations,
+            "/augmentation_variance": self._serve_augmentation_variance,
         }
 
     def is_active(self):
@@ -164,6 +168,7 @@ class NnvizPlugin(base_plugin.TBPlugin):
         for run, entry in self._data.index(ctx, experiment_id).items():
             try:
                 result[run] = self._activations_summary(ctx, experiment_id, run, entry)
+                result[run]["correlations"] = correlations.summary(entry)
             except errors.PublicError as e:
                 logger.warning("nnviz_tb: skipping run %r: %s", run, e)
         return result
@@ -418,6 +423,27 @@ class NnvizPlugin(base_plugin.TBPlugin):
     def _serve_thumbnails(self, request):
         ctx, eid = _context(request)
         return http_util.Respond(request, self.thumbnail_impl(ctx, eid, _param(request, "run")), "image/png")
+
+    @_route
+    def _serve_correlations(self, request):
+        ctx, eid = _context(request)
+        measure = _choice_param(request, "measure", correlations.MEASURES, "cka")
+        return _json_response(request, self._correlations.cross_layer_impl(ctx, eid, _param(request, "run"), measure))
+
+    @_route
+    def _serve_feature_correlations(self, request):
+        ctx, eid = _context(request)
+        over = _choice_param(request, "over", correlations.OVER, "features")
+        return _json_response(
+            request, self._correlations.feature_correlations_impl(ctx, eid, *_record_params(request), over)
+        )
+
+    @_route
+    def _serve_augmentation_variance(self, request):
+        ctx, eid = _context(request)
+        return _json_response(request, self._correlations.augmentation_variance_impl(
+            ctx, eid, _param(request, "run"), _int_param(request, "epoch")
+        ))
 
 
 def _layer_order(info, entry):
