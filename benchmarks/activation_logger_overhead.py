@@ -67,28 +67,28 @@ def report(title, times):
               + "".join("%8.3fx" % r for r in ratios))
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def parse_args(description):
+    """`--rounds`, `--epochs` and `--data-dir`, the arguments of the overhead benchmarks."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--epochs", type=int, default=9)
     parser.add_argument("--data-dir", default=None)
-    args = parser.parse_args()
+    return parser.parse_args()
 
-    (x, y), (xp, yp) = datasets.mnist_split(args.data_dir, 8000, 2000)
-    train, probe = (x.reshape(-1, 784), y), (xp.reshape(-1, 784), yp)
-    configs = {
-        "baseline": lambda d: [],
-        "ActivationLogger": lambda d: [nnviz_tb.ActivationLogger(d, probe=probe)],
-        "TensorBoard()": lambda d: [keras.callbacks.TensorBoard(d)],
-        "TensorBoard(histogram_freq=1)": lambda d: [
-            keras.callbacks.TensorBoard(d, histogram_freq=1)
-        ],
-    }
+
+def mnist_mlp_data(data_dir):
+    """`(train, probe)`: 8,000 and 2,000 flat MNIST images with their labels."""
+    (x, y), (xp, yp) = datasets.mnist_split(data_dir, 8000, 2000)
+    return (x.reshape(-1, 784), y), (xp.reshape(-1, 784), yp)
+
+
+def compare(configs, train, rounds, epochs):
+    """Runs `{name: log_dir -> callbacks}` interleaved, then prints the wall and CPU time tables."""
     times = {name: [] for name in configs}
     with tempfile.TemporaryDirectory() as root:
-        for r in range(args.rounds + 1):  # Round 0 warms up and is not counted.
+        for r in range(rounds + 1):  # Round 0 warms up and is not counted.
             for i, (name, make) in enumerate(configs.items()):
-                measured = epoch_times(make(os.path.join(root, "%d_%d" % (i, r))), train, args.epochs)
+                measured = epoch_times(make(os.path.join(root, "%d_%d" % (i, r))), train, epochs)
                 if r > 0:
                     times[name].extend(measured)
             if r > 0:
@@ -100,6 +100,20 @@ def main():
            {k: np.array(v)[:, 0] for k, v in times.items()})
     report("Process CPU time per epoch, %d epochs per config:" % n,
            {k: np.array(v)[:, 1] for k, v in times.items()})
+
+
+def main():
+    args = parse_args(__doc__.split("\n")[0])
+    train, probe = mnist_mlp_data(args.data_dir)
+    configs = {
+        "baseline": lambda d: [],
+        "ActivationLogger": lambda d: [nnviz_tb.ActivationLogger(d, probe=probe)],
+        "TensorBoard()": lambda d: [keras.callbacks.TensorBoard(d)],
+        "TensorBoard(histogram_freq=1)": lambda d: [
+            keras.callbacks.TensorBoard(d, histogram_freq=1)
+        ],
+    }
+    compare(configs, train, args.rounds, args.epochs)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ and the correlations (writer thread).
     python benchmarks/correlation_logger_overhead.py [--rounds 4] [--epochs 9]
 """
 
-import argparse
 import os
 import tempfile
 import time
@@ -24,8 +23,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import nnviz_tb  # noqa: E402
-from activation_logger_overhead import epoch_times, mlp, report  # noqa: E402
-from nnviz_tb import datasets  # noqa: E402
+from activation_logger_overhead import compare, mlp, mnist_mlp_data, parse_args  # noqa: E402
 
 
 class _TimedWriter:
@@ -43,10 +41,11 @@ class _TimedWriter:
 
 def record_cost(probe, repeats=5):
     """Median seconds of one record's forward passes and of its correlations."""
-    logger = nnviz_tb.CorrelationLogger(tempfile.mkdtemp(), probe=probe)
-    logger.set_model(mlp())
-    logger.on_train_begin()
-    logger._writer.close()
+    with tempfile.TemporaryDirectory() as log_dir:
+        logger = nnviz_tb.CorrelationLogger(log_dir, probe=probe)
+        logger.set_model(mlp())
+        logger.on_train_begin()
+        logger._writer.close()  # Before anything is written: no event file.
     logger._writer = writer = _TimedWriter()
     total = []
     for epoch in range(repeats):
@@ -56,42 +55,17 @@ def record_cost(probe, repeats=5):
     return np.median(np.subtract(total, writer.seconds)), np.median(writer.seconds)
 
 
-def _column(times, k):
-    return {name: np.array(t)[:, k] for name, t in times.items()}
-
-
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rounds", type=int, default=4)
-    parser.add_argument("--epochs", type=int, default=9)
-    parser.add_argument("--data-dir", default=None)
-    args = parser.parse_args()
-
-    (x, y), (xp, yp) = datasets.mnist_split(args.data_dir, 8000, 2000)
-    train, probe = (x.reshape(-1, 784), y), (xp.reshape(-1, 784), yp)
+    args = parse_args(__doc__.split("\n")[0])
+    train, probe = mnist_mlp_data(args.data_dir)
     forward, analysis = record_cost(probe)
     print("one record: forward passes %.1f ms (training thread), correlations %.1f ms (writer thread)"
           % (forward * 1e3, analysis * 1e3), flush=True)
-    configs = {
+    compare({
         "baseline": lambda d: [],
         "CorrelationLogger": lambda d: [nnviz_tb.CorrelationLogger(d, probe=probe)],
         "ActivationLogger": lambda d: [nnviz_tb.ActivationLogger(d, probe=probe)],
-    }
-    times = {name: [] for name in configs}
-    with tempfile.TemporaryDirectory() as root:
-        for r in range(args.rounds + 1):  # Round 0 warms up and is not counted.
-            for i, (name, make) in enumerate(configs.items()):
-                log_dir = os.path.join(root, "%d_%d" % (i, r))
-                measured = epoch_times(make(log_dir), train, args.epochs)
-                if r > 0:
-                    times[name].extend(measured)
-            if r > 0:
-                print("round %d, fastest epoch: " % r + ", ".join(
-                    "%s %.3fs" % (n, np.min(np.array(t)[:, 0])) for n, t in times.items()), flush=True)
-
-    n = len(times["baseline"])
-    report("Wall time per epoch (start to next start), %d epochs per config:" % n, _column(times, 0))
-    report("Process CPU time per epoch, %d epochs per config:" % n, _column(times, 1))
+    }, train, args.rounds, args.epochs)
 
 
 if __name__ == "__main__":

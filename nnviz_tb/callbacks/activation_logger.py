@@ -1,13 +1,10 @@
 """`ActivationLogger`: records hidden-layer activations of a probe set while training."""
 
-import keras
-
-from nnviz_tb import layer_outputs, probe as probe_lib
-from nnviz_tb.callbacks import distribution
-from nnviz_tb.summary import NnvizWriter
+from nnviz_tb import probe as probe_lib
+from nnviz_tb.callbacks.epoch_recorder import ProbeRecorder
 
 
-class ActivationLogger(keras.callbacks.Callback):
+class ActivationLogger(ProbeRecorder):
     """Writes the hidden activity of a fixed probe set for the nnviz tab.
 
     Before training (step 0) and after every `every_n_epochs` epochs (step =
@@ -68,89 +65,24 @@ class ActivationLogger(keras.callbacks.Callback):
         thumbnails=True,
         image_shape=None,
     ):
-        super().__init__()
-        if not isinstance(log_dir, (str, bytes)) and not hasattr(log_dir, "__fspath__"):
-            raise ValueError(
-                "The 'log_dir' parameter must be a path. Got %r instead." % (log_dir,)
-            )
-        self.log_dir = str(log_dir)
-        self.probe_x, self.probe_labels, self.class_names = probe_lib.check_probe(
-            probe, class_names
+        super().__init__(
+            log_dir, probe, layers, every_n_epochs, class_names, reduction, max_dim, batch_memory_mb
         )
-        if layers is not None and (
-            isinstance(layers, str) or not all(isinstance(n, str) for n in layers)
-        ):
-            raise ValueError(
-                "The 'layers' parameter must be a list of layer names. Got %r instead."
-                % (layers,)
-            )
-        self.layers = None if layers is None else list(layers)
-        self.every_n_epochs = probe_lib.check_positive_int("every_n_epochs", every_n_epochs)
-        if reduction not in layer_outputs.REDUCTIONS:
-            raise ValueError(
-                "The 'reduction' parameter must be one of %s. Got %r instead."
-                % (layer_outputs.REDUCTIONS, reduction)
-            )
-        self.reduction = reduction
-        self.max_dim = probe_lib.check_positive_int("max_dim", max_dim)
-        self.batch_memory_mb = probe_lib.check_positive_int("batch_memory_mb", batch_memory_mb)
         self.thumbnails = (
             probe_lib.make_thumbnails(self.probe_x, image_shape) if thumbnails else None
         )
-        self._outputs = None
-        self._writer = None
-
-    def set_model(self, model):
-        super().set_model(model)
-        self._outputs = None
-        if model.built:  # Fail before training starts on bad layer names.
-            self._outputs = self._layer_outputs()
-
-    def _layer_outputs(self):
-        return layer_outputs.LayerOutputs(
-            self.model, self.layers, self.reduction, self.max_dim, self.batch_memory_mb
-        )
-
-    def on_train_begin(self, logs=None):
-        self._first_epoch = None
-        self._last_epoch = None
-        self._last_recorded = None
-        if self._outputs is None:
-            self._outputs = self._layer_outputs()
-        if self._writer is None and distribution.is_chief(self.model):
-            self._writer = NnvizWriter(self.log_dir)
 
     def on_epoch_begin(self, epoch, logs=None):
-        if self._first_epoch is not None:
-            return
-        self._first_epoch = epoch
-        if self._writer is None:
-            return
-        info = {
-            "num_points": len(self.probe_labels),
-            "class_names": self.class_names,
-            "layers": self._outputs.describe(),
-        }
-        self._writer.write_probe(epoch, info, self.probe_labels, self.thumbnails)
-        if epoch == 0:  # Resumed runs (initial_epoch > 0) recorded this already.
-            self._record(0)
-
-    def on_epoch_end(self, epoch, logs=None):
-        if (epoch + 1) % self.every_n_epochs == 0:
-            self._record(epoch + 1)
-        self._last_epoch = epoch + 1
-
-    def on_train_end(self, logs=None):
-        if self._last_epoch is not None and self._last_recorded != self._last_epoch:
-            self._record(self._last_epoch)
-        if self._writer is not None:
-            self._writer.close()
-            self._writer = None
+        if self._first_epoch is None and self._writer is not None:  # Once per fit.
+            info = {
+                "num_points": len(self.probe_labels),
+                "class_names": self.class_names,
+                "layers": self._outputs.describe(),
+            }
+            self._writer.write_probe(epoch, info, self.probe_labels, self.thumbnails)
+        super().on_epoch_begin(epoch, logs)
 
     def _record(self, step):
-        self._last_recorded = step
-        if self._writer is None:
-            return
         activations, predictions = self._outputs(self.probe_x)
         reductions = dict(zip(self._outputs.names, self._outputs.reductions))
         self._writer.write_epoch(step, activations, predictions, reductions)

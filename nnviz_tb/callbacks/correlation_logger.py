@@ -6,21 +6,13 @@ import numbers
 import numpy as np
 
 from nnviz_tb import augment as augment_lib
-from nnviz_tb import layer_outputs, probe as probe_lib
+from nnviz_tb import probe as probe_lib
 from nnviz_tb.analysis import correlation
-from nnviz_tb.callbacks.epoch_recorder import EpochRecorder
+from nnviz_tb.callbacks.epoch_recorder import ProbeRecorder, check_layer_names
 from nnviz_tb.correlation_summaries import CorrelationSummaries
 
 
-def _check_names(name, value):
-    if value is not None and (isinstance(value, str) or not all(isinstance(n, str) for n in value)):
-        raise ValueError(
-            "The '%s' parameter must be a list of layer names. Got %r instead." % (name, value)
-        )
-    return None if value is None else list(value)
-
-
-class CorrelationLogger(EpochRecorder):
+class CorrelationLogger(ProbeRecorder):
     """Writes layer correlations over a fixed probe set for the nnviz tab.
 
     Before training (step 0), every `every_n_epochs` epochs and at the last
@@ -112,10 +104,10 @@ class CorrelationLogger(EpochRecorder):
         image_shape=None,
         seed=0,
     ):
-        super().__init__(log_dir, every_n_epochs)
-        self.probe_x, self.probe_labels, self.class_names = probe_lib.check_probe(probe, class_names)
-        self.layers = _check_names("layers", layers)
-        self.matrix_layers = _check_names("matrix_layers", matrix_layers)
+        super().__init__(
+            log_dir, probe, layers, every_n_epochs, class_names, reduction, max_dim, batch_memory_mb
+        )
+        self.matrix_layers = check_layer_names("matrix_layers", matrix_layers)
         if isinstance(measures, str) or not measures or not set(measures) <= set(correlation.MEASURES):
             raise ValueError(
                 "The 'measures' parameter must be a non-empty list of %s. Got %r instead."
@@ -124,14 +116,6 @@ class CorrelationLogger(EpochRecorder):
         self.measures = tuple(measures)
         self.max_features = probe_lib.check_positive_int("max_features", max_features)
         self.max_samples = probe_lib.check_positive_int("max_samples", max_samples)
-        if reduction not in layer_outputs.REDUCTIONS:
-            raise ValueError(
-                "The 'reduction' parameter must be one of %s. Got %r instead."
-                % (layer_outputs.REDUCTIONS, reduction)
-            )
-        self.reduction = reduction
-        self.max_dim = probe_lib.check_positive_int("max_dim", max_dim)
-        self.batch_memory_mb = probe_lib.check_positive_int("batch_memory_mb", batch_memory_mb)
         if not isinstance(invariance_threshold, numbers.Real) or not invariance_threshold > 0:
             raise ValueError(
                 "The 'invariance_threshold' parameter must be a number > 0. Got %r instead."
@@ -143,7 +127,6 @@ class CorrelationLogger(EpochRecorder):
         self.augment_index = augment_index
         self.seed = seed
         self._augmented = self._augmented_copies()
-        self._outputs = None
         self._summaries = None
 
     def _augmented_copies(self):
@@ -171,16 +154,8 @@ class CorrelationLogger(EpochRecorder):
             )
         return augment_lib.augmented_copies(self.probe_x[index], self.augment, num, self.seed)
 
-    def set_model(self, model):
-        super().set_model(model)
-        self._outputs = None
-        if model.built:  # Fail before training starts on bad layer names.
-            self._outputs = self._layer_outputs()
-
     def _layer_outputs(self):
-        outputs = layer_outputs.LayerOutputs(
-            self.model, self.layers, self.reduction, self.max_dim, self.batch_memory_mb
-        )
+        outputs = super()._layer_outputs()
         unknown = [n for n in self.matrix_layers or () if n not in outputs.names]
         if unknown:
             raise ValueError(
@@ -190,10 +165,8 @@ class CorrelationLogger(EpochRecorder):
         return outputs
 
     def on_train_begin(self, logs=None):
-        if self._outputs is None:
-            self._outputs = self._layer_outputs()
-        self._summaries = self._describe_summaries()
         super().on_train_begin(logs)
+        self._summaries = self._describe_summaries()
 
     def _describe_summaries(self):
         outputs = self._outputs

@@ -1,8 +1,8 @@
-"""`EpochRecorder`: when a logger records, and its writer's lifetime."""
+"""The loggers' bases: when they record (`EpochRecorder`), and what from a probe set (`ProbeRecorder`)."""
 
 import keras
 
-from nnviz_tb import probe as probe_lib
+from nnviz_tb import layer_outputs, probe as probe_lib
 from nnviz_tb.callbacks import distribution
 from nnviz_tb.summary import NnvizWriter
 
@@ -12,6 +12,15 @@ def check_log_dir(log_dir):
     if not isinstance(log_dir, (str, bytes)) and not hasattr(log_dir, "__fspath__"):
         raise ValueError("The 'log_dir' parameter must be a path. Got %r instead." % (log_dir,))
     return str(log_dir)
+
+
+def check_layer_names(name, value):
+    """Returns `value` as a list of layer names (None stays None), or raises ValueError."""
+    if value is not None and (isinstance(value, str) or not all(isinstance(n, str) for n in value)):
+        raise ValueError(
+            "The '%s' parameter must be a list of layer names. Got %r instead." % (name, value)
+        )
+    return None if value is None else list(value)
 
 
 class EpochRecorder(keras.callbacks.Callback):
@@ -70,3 +79,44 @@ class EpochRecorder(keras.callbacks.Callback):
     def _record(self, step):
         """Records the model's state at `step` with `self._writer`."""
         raise NotImplementedError
+
+
+class ProbeRecorder(EpochRecorder):
+    """Base of the loggers that record chosen layers' outputs for a fixed probe set.
+
+    Checks the probe and the layer options when created, and builds the
+    `layer_outputs.LayerOutputs` (`self._outputs`) as soon as the model is
+    built, so that bad layer names fail before training starts. See
+    `ActivationLogger` for the arguments.
+    """
+
+    def __init__(self, log_dir, probe, layers, every_n_epochs, class_names, reduction, max_dim,
+                 batch_memory_mb):
+        super().__init__(log_dir, every_n_epochs)
+        self.probe_x, self.probe_labels, self.class_names = probe_lib.check_probe(probe, class_names)
+        self.layers = check_layer_names("layers", layers)
+        if reduction not in layer_outputs.REDUCTIONS:
+            raise ValueError(
+                "The 'reduction' parameter must be one of %s. Got %r instead."
+                % (layer_outputs.REDUCTIONS, reduction)
+            )
+        self.reduction = reduction
+        self.max_dim = probe_lib.check_positive_int("max_dim", max_dim)
+        self.batch_memory_mb = probe_lib.check_positive_int("batch_memory_mb", batch_memory_mb)
+        self._outputs = None
+
+    def set_model(self, model):
+        super().set_model(model)
+        self._outputs = None
+        if model.built:  # Fail before training starts on bad layer names.
+            self._outputs = self._layer_outputs()
+
+    def _layer_outputs(self):
+        return layer_outputs.LayerOutputs(
+            self.model, self.layers, self.reduction, self.max_dim, self.batch_memory_mb
+        )
+
+    def on_train_begin(self, logs=None):
+        if self._outputs is None:
+            self._outputs = self._layer_outputs()
+        super().on_train_begin(logs)
