@@ -8,8 +8,12 @@ nnviz tab shows), prints the neighborhood hit (k = 6) of a projection of each
 hidden layer before training (epoch 0: the very network that is then
 trained) and after training, and the digit pairs that stay mixed.
 
-    python examples/reproduce_paper.py [--epochs 20] [--method tsne]
+    python examples/reproduce_paper.py [--epochs 20]
+    python examples/reproduce_paper.py --reuse   # analyse the runs already in --logdir
     tensorboard --logdir logs/paper      # the same runs in the nnviz tab
+
+NH is given for a t-SNE (perplexity 30, as in the paper) and a PCA projection
+(`--methods tsne,pca`).
 """
 
 import argparse
@@ -48,6 +52,7 @@ def cnn():
     ])
 
 
+METHOD_NAMES = {"tsne": "t-SNE", "pca": "PCA"}
 MODELS = {"mlp": (mlp, ["hidden1", "hidden2", "hidden3", "hidden4"]), "cnn": (cnn, ["dense1", "dense2"])}
 
 
@@ -63,46 +68,68 @@ def mixed_pairs(points, labels, k=metrics.DEFAULT_K, top=5):
     return [(a, b, n / total) for (a, b), n in counts.most_common(top)]
 
 
+def train(name, probe, x, y, args):
+    """Trains model `name` with an `ActivationLogger`; returns its probe accuracy."""
+    build, _ = MODELS[name]
+    keras.utils.set_random_seed(0)
+    model = build()
+    model.compile(keras.optimizers.SGD(0.01, momentum=0.9), "sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    logger = nnviz_tb.ActivationLogger(os.path.join(args.logdir, name), probe=probe,
+                                       every_n_epochs=max(1, args.epochs // 5))
+    history = model.fit(x, y, epochs=args.epochs, batch_size=64, validation_data=probe, verbose=2,
+                        callbacks=[logger])
+    return history.history["val_accuracy"][-1]
+
+
+def analyse(run_dir, layers, methods):
+    """NH of each layer before training and at the last recorded epoch, by method, and the
+    digit pairs most mixed in the last layer's projection by the first method, all from the
+    event files."""
+    run = reader.read_run(run_dir)
+    last = max(run.activations[layers[0]])
+    rows = []
+    for layer in layers:
+        row = {"layer": layer}
+        for method in methods:
+            for when, epoch in (("before", 0), ("after", last)):
+                points = projection.project(run.activations[layer][epoch], method)
+                row["%s_%s" % (method, when)] = metrics.neighborhood_hit(points, run.labels)
+                if (method, when, layer) == (methods[0], "after", layers[-1]):
+                    pairs = mixed_pairs(points, run.labels)
+        rows.append(row)
+    return {"epochs": last, "layers": rows, "mixed_pairs": pairs}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--logdir", default="logs/paper")
     parser.add_argument("--epochs", type=int, default=20)
-    parser.add_argument("--method", choices=projection.METHODS, default="tsne")
+    parser.add_argument("--methods", default="tsne,pca", help="projections to compute NH of")
+    parser.add_argument("--reuse", action="store_true", help="analyse the runs already in --logdir")
     args = parser.parse_args()
-    (x, y), probe = datasets.mnist_split(args.data_dir, 8000, 2000)
-    x, probe = x.reshape(len(x), -1), (probe[0].reshape(len(probe[0]), -1), probe[1])
-
-    results = {}
-    for name, (build, layers) in MODELS.items():
-        keras.utils.set_random_seed(0)
-        model = build()
-        model.compile(keras.optimizers.SGD(0.01, momentum=0.9), "sparse_categorical_crossentropy",
-                      metrics=["accuracy"])
-        run_dir = os.path.join(args.logdir, name)
-        logger = nnviz_tb.ActivationLogger(run_dir, probe=probe, every_n_epochs=max(1, args.epochs // 5))
-        history = model.fit(x, y, epochs=args.epochs, batch_size=64, validation_data=probe, verbose=2,
-                            callbacks=[logger])
-        run = reader.read_run(run_dir)
-        rows = []
-        for layer in layers:
-            row = {"layer": layer}
-            for when, epoch in (("before", 0), ("after", args.epochs)):
-                points = projection.project(run.activations[layer][epoch], args.method)
-                row[when] = metrics.neighborhood_hit(points, run.labels)
-            rows.append(row)
-        results[name] = {"accuracy": history.history["val_accuracy"][-1], "layers": rows,
-                         "mixed_pairs": mixed_pairs(points, run.labels)}
-
-    print("\n| model | layer | NH before training | NH after %d epochs |" % args.epochs)
-    print("|---|---|---|---|")
+    methods = args.methods.split(",")
+    if not methods or not set(methods) <= set(METHOD_NAMES):
+        parser.error("--methods must list some of %s" % ", ".join(METHOD_NAMES))
+    if not args.reuse:
+        (x, y), probe = datasets.mnist_split(args.data_dir, 8000, 2000)
+        x, probe = x.reshape(len(x), -1), (probe[0].reshape(len(probe[0]), -1), probe[1])
+        for name in MODELS:
+            print("%s: probe accuracy %.3f" % (name, train(name, probe, x, y, args)))
+    results = {
+        name: analyse(os.path.join(args.logdir, name), layers, methods) for name, (_, layers) in MODELS.items()
+    }
+    columns = ["%s_%s" % (m, when) for m in methods for when in ("before", "after")]
+    print("\n| model | layer | " + " | ".join(
+        "%s NH %s" % (METHOD_NAMES[m], when) for m in methods for when in ("before", "after")) + " |")
+    print("|---|---|" + "---|" * len(columns))
     for name, result in results.items():
         for row in result["layers"]:
-            print("| %s | %s | %.3f | %.3f |" % (name, row["layer"], row["before"], row["after"]))
+            print("| %s | %s | " % (name, row["layer"]) + " | ".join("%.3f" % row[c] for c in columns) + " |")
     for name, result in results.items():
         pairs = ", ".join("%d-%d (%.1f%%)" % (a, b, 100 * f) for a, b, f in result["mixed_pairs"])
-        print("%s: probe accuracy %.3f; most mixed digit pairs in its last hidden layer: %s"
-              % (name, result["accuracy"], pairs))
+        print("%s, epoch %d: most mixed digit pairs in its last hidden layer: %s" % (name, result["epochs"], pairs))
     with open(os.path.join(args.logdir, "paper_results.json"), "w") as f:
         json.dump(results, f, indent=1)
 

@@ -60,7 +60,7 @@ def test_mnist_cnn_tiny(tmp_path):
 @pytest.mark.skipif(not os.path.isdir(MNIST_DIR), reason="no MNIST files in ../shared/data/mnist")
 def test_reproduce_paper_prints_the_table(tmp_path):
     stdout = run_example("reproduce_paper.py", "--data-dir", MNIST_DIR, "--logdir", str(tmp_path),
-                         "--epochs", "1", "--method", "pca")
+                         "--epochs", "1", "--methods", "pca")
     rows = [line for line in stdout.splitlines() if line.startswith("| mlp") or line.startswith("| cnn")]
     assert len(rows) == 6  # 4 MLP hidden layers, 2 CNN dense layers.
     for row in rows:
