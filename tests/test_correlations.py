@@ -2,6 +2,7 @@
 
 import functools
 import json
+import os
 
 import keras
 import numpy as np
@@ -16,6 +17,7 @@ from nnviz_tb.correlation_summaries import CorrelationSummaries
 from nnviz_tb.summary import NnvizWriter
 from conftest import digits, train_digits_mlp
 from event_reading import read_run
+from test_examples import MNIST_DIR, run_example
 from test_plugin_routes import ROUTE, make_client, write_synthetic_run
 
 EPOCHS = 4
@@ -310,3 +312,12 @@ def test_bad_requests_get_json_errors(client, path, status):
     code, body = get(client, path)
     assert code == status
     assert set(body) == {"error"} and "Traceback" not in body["error"]
+
+
+@pytest.mark.skipif(not os.path.isdir(MNIST_DIR), reason="no MNIST files in ../shared/data/mnist")
+def test_mnist_correlations_example(tmp_path):
+    run_example("mnist_correlations.py", "--data-dir", MNIST_DIR, "--logdir", str(tmp_path), "--epochs", "1",
+                "--train-size", "256", "--probe-size", "100")
+    events = read_run(str(tmp_path))
+    assert len(events[metadata.correlations_tag(1)]["content"]["layers"]) == 13  # 4 x (Dense, BN, ReLU) + output.
+    assert {e["content"].get("layer") for e in events.values()} >= {"relu_1", "relu_4"}
