@@ -126,7 +126,10 @@ class CorrelationLogger(ProbeRecorder):
         self.num_augmentations = num_augmentations
         self.augment_index = augment_index
         self.seed = seed
-        self._augmented = self._augmented_copies()
+        augmented = self._augmented_copies()
+        self._augmenting = augmented is not None
+        # The probe and its augmented copies go through the model in one pass.
+        self._inputs = np.concatenate([self.probe_x, augmented]) if self._augmenting else self.probe_x
         self._summaries = None
 
     def _augmented_copies(self):
@@ -180,15 +183,17 @@ class CorrelationLogger(ProbeRecorder):
             class_names=self.class_names,
             max_features=self.max_features,
             max_samples=self.max_samples,
-            augmentation=None if self._augmented is None else _describe(self.augment),
+            augmentation=_describe(self.augment) if self._augmenting else None,
             input_index=self.augment_index,
             num_augmentations=self.num_augmentations,
             threshold=self.invariance_threshold,
         )
 
     def _record(self, step):
-        activations, _ = self._outputs(self.probe_x)
-        augmented = None if self._augmented is None else self._outputs(self._augmented)[0]
+        outputs, _ = self._outputs(self._inputs)
+        num = len(self.probe_labels)
+        activations = {name: values[:num] for name, values in outputs.items()}
+        augmented = {name: values[num:] for name, values in outputs.items()} if self._augmenting else None
         self._writer.submit(functools.partial(self._summaries.write, step, activations, augmented))
 
 
