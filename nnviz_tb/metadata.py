@@ -35,6 +35,19 @@ Layer correlations (`CorrelationLogger`; measures in `nnviz_tb.analysis.correlat
   (row 1). Content: ``layers``, ``input_index``, ``num_augmentations``,
   ``augmentation``, ``threshold`` (of invariance).
 
+Gradient statistics (`GradientStatsLogger`; rules in
+`nnviz_tb.callbacks.gradient_tracking`):
+
+* ``nnviz/gradients/epoch_<EEEEE>`` (step = epoch: the e-th epoch of
+  training), three blobs (indices `GRADIENT_INFO` ...): the epoch's
+  statistics, JSON (see `nnviz_tb.gradient_stats.epoch_record`); the sign
+  codes (`SIGN_*`) of the sampled weights at the recorded steps, uint8
+  ``[T, S]``; per measured step the zero count and gradient norm of each
+  variable, then each layer, float32 ``[M, V + L, 2]``. Content: ``epoch``,
+  ``layers``.
+* Scalars (TensorBoard's Scalars tab) ``gradients/<layer>/<stat>`` (step =
+  epoch), tags from `gradient_scalar_tag`.
+
 One tag per epoch keeps every epoch visible: TensorBoard's loader keeps only a
 sample of the steps of each tag, but never drops a tag.
 """
@@ -167,3 +180,26 @@ def feature_correlations_tag(layer, epoch):
 def augmentation_variance_tag(epoch):
     """Tag of every layer's feature variance over augmentations at one epoch."""
     return "nnviz/augmentation_variance/epoch_%05d" % epoch
+
+
+# --- Gradient statistics (GradientStatsLogger) -------------------------------
+
+KIND_GRADIENT_STATS = "gradient_stats"
+
+# Indices of the blobs in a gradient-statistics summary.
+GRADIENT_INFO, GRADIENT_SIGNS, GRADIENT_STEP_STATS = range(3)
+
+# Codes of the gradient-sign heatmaps: |g| < zero_threshold; small negative and
+# small positive gradients; |g| > release_threshold (large), negative and positive.
+SIGN_ZERO, SIGN_NEGATIVE, SIGN_POSITIVE, SIGN_LARGE_NEGATIVE, SIGN_LARGE_POSITIVE = range(5)
+SIGN_NAMES = ("zero", "small negative", "small positive", "large negative", "large positive")
+
+
+def gradient_stats_tag(epoch):
+    """Tag of the gradient statistics of one epoch."""
+    return "nnviz/gradients/epoch_%05d" % epoch
+
+
+def gradient_scalar_tag(layer, stat):
+    """Scalars-tab tag of one statistic of one layer (grouped by layer)."""
+    return "gradients/%s/%s" % (layer, stat)

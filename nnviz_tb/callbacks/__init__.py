@@ -2,5 +2,6 @@
 
 from nnviz_tb.callbacks.activation_logger import ActivationLogger
 from nnviz_tb.callbacks.correlation_logger import CorrelationLogger
+from nnviz_tb.callbacks.gradient_stats_logger import GradientStatsLogger
 
-__all__ = ["ActivationLogger", "CorrelationLogger"]
+__all__ = ["ActivationLogger", "CorrelationLogger", "GradientStatsLogger"]

@@ -23,7 +23,7 @@ from werkzeug import wrappers
 
 from nnviz_tb import metadata
 from nnviz_tb.analysis import bundling, metrics, neurons, projection
-from nnviz_tb.plugin import analyses, correlations, jobs, run_data
+from nnviz_tb.plugin import analyses, correlations, gradients, jobs, run_data
 
 logger = logging.getLogger(__name__)
 
@@ -130,6 +130,7 @@ class NnvizPlugin(base_plugin.TBPlugin):
     def __init__(self, context):
         self._data = run_data.RunData(context.data_provider)
         self._correlations = correlations.Correlations(self._data)
+        self._gradients = gradients.Gradients(self._data)
         self._jobs = jobs.Jobs(jobs.default_cache_dir())
         self._files = _frontend_files()
         self._bundles = {}
@@ -148,6 +149,8 @@ class NnvizPlugin(base_plugin.TBPlugin):
             "/thumbnails": self._serve_thumbnails,
             "/correlations": self._serve_correlations,
             "/feature_correlations": self._serve_feature_correlations,
+            "/gradients": self._serve_gradients,
+            "/gradient_signs": self._serve_gradient_signs,
             "/augmentation_variance": self._serve_augmentation_variance,
         }
 
@@ -169,6 +172,7 @@ class NnvizPlugin(base_plugin.TBPlugin):
             try:
                 result[run] = self._activations_summary(ctx, experiment_id, run, entry)
                 result[run]["correlations"] = correlations.summary(entry)
+                result[run]["gradients"] = gradients.summary(entry)
             except errors.PublicError as e:
                 logger.warning("nnviz_tb: skipping run %r: %s", run, e)
         return result
@@ -444,6 +448,19 @@ class NnvizPlugin(base_plugin.TBPlugin):
         return _json_response(request, self._correlations.augmentation_variance_impl(
             ctx, eid, _param(request, "run"), _int_param(request, "epoch")
         ))
+
+    @_route
+    def _serve_gradients(self, request):
+        ctx, eid = _context(request)
+        run = _param(request, "run")
+        if _choice_param(request, "format", ("json", "csv"), "json") == "csv":
+            return http_util.Respond(request, self._gradients.stats_csv(ctx, eid, run), "text/csv")
+        return _json_response(request, self._gradients.stats_impl(ctx, eid, run))
+
+    @_route
+    def _serve_gradient_signs(self, request):
+        ctx, eid = _context(request)
+        return _json_response(request, self._gradients.signs_impl(ctx, eid, *_record_params(request)))
 
 
 def _layer_order(info, entry):
