@@ -2,13 +2,17 @@
 
 `CorrelationSummaries.write` runs on the `NnvizWriter` thread (through
 `submit`), so that training only pays for the forward passes: the
-correlations are computed while the next epoch trains, with NumPy's BLAS
-held to one thread meanwhile (several would fight training for the cores).
+correlations are computed while the next epoch trains, at the lowest CPU
+priority, with NumPy's BLAS held to one thread meanwhile (several would
+fight training for the cores).
 """
 
 import dataclasses
 import functools
 import logging
+import os
+import sys
+import threading
 
 import numpy as np
 import tensorflow as tf
@@ -32,7 +36,8 @@ class CorrelationSummaries:
       measures: Cross-layer measures (`correlation.MEASURES`).
       matrix_layers: Layers whose feature and sample matrices are written.
       labels: Probe labels `[N]`, and `class_names`.
-      max_features, max_samples: Size caps of those matrices.
+      max_features, max_samples: Size caps of those matrices; the samples
+        are chosen once, by `correlation.class_balanced`.
       augmentation: Description of the augmentation (None if off), of the
         probe point `input_index`, `num_augmentations` times.
       threshold: Variance ratio under which a feature counts as invariant.
@@ -52,8 +57,12 @@ class CorrelationSummaries:
     num_augmentations: int
     threshold: float
 
+    def __post_init__(self):
+        self.sample_indices = correlation.class_balanced(self.labels, self.max_samples)
+
     def write(self, step, activations, augmented):
         """Writes one epoch: `activations` `{layer: [N, D]}`, `augmented` `{layer: [A, D]}` or None."""
+        _lower_thread_priority()
         _warn_non_finite(step, activations)
         with _thread_pools().limit(limits=1, user_api="blas"):
             layers = {name: correlation.LayerStatistics(activations[name]) for name in self.layers}
@@ -86,13 +95,13 @@ class CorrelationSummaries:
 
     def _write_matrices(self, step, name, layer):
         features, _, feature_indices = correlation.feature_correlations(layer, self.max_features)
-        samples, _, sample_indices = correlation.sample_correlations(layer, self.labels, self.max_samples)
+        samples, _ = correlation.sample_correlations(layer, self.sample_indices)
         blobs = [None] * 5
         blobs[metadata.FEATURE_MATRIX] = metadata.encode_array(features.astype(np.float16))
         blobs[metadata.FEATURE_INDICES] = metadata.encode_array(feature_indices.astype(np.int32))
         blobs[metadata.SAMPLE_MATRIX] = metadata.encode_array(samples.astype(np.float16))
-        blobs[metadata.SAMPLE_INDICES] = metadata.encode_array(sample_indices.astype(np.int32))
-        blobs[metadata.SAMPLE_LABELS] = metadata.encode_array(self.labels[sample_indices].astype(np.int32))
+        blobs[metadata.SAMPLE_INDICES] = metadata.encode_array(self.sample_indices.astype(np.int32))
+        blobs[metadata.SAMPLE_LABELS] = metadata.encode_array(self.labels[self.sample_indices].astype(np.int32))
         write_blobs(
             metadata.feature_correlations_tag(name, step),
             blobs,
@@ -124,6 +133,19 @@ class CorrelationSummaries:
                 threshold=self.threshold,
             ),
         )
+
+
+def _lower_thread_priority():
+    """Gives this (writer) thread the lowest CPU priority on Linux, so that training goes first.
+
+    Linux sets the nice value of one thread given its id; elsewhere the id
+    would not name a thread, so nothing is changed.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+        except OSError:
+            pass
 
 
 @functools.lru_cache(maxsize=None)

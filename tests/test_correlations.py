@@ -51,6 +51,19 @@ def test_measures_equal_a_numpy_reference(rng):
     assert dead.tolist() == [i == 4 for i in range(12)] and np.isnan(matrix[4]).all()
 
 
+def test_sample_correlations_equal_a_numpy_reference(rng):
+    x = rng.normal(size=(80, 6))
+    x -= x.mean(axis=0)
+    x[5] += 0.25 - x[5] * 80 / 79  # Its centred pattern (the means move too) is constant: flat.
+    x[:, 2] = 1.0  # Dead: left out.
+    indices = np.array([7, 5, 3, 0])
+    matrix, flat = correlation.sample_correlations(x, indices)
+    centred = (x - x.mean(axis=0))[:, [0, 1, 3, 4, 5]]
+    keep = indices[~flat]
+    np.testing.assert_allclose(matrix[np.ix_(~flat, ~flat)], np.corrcoef(centred[keep]), atol=1e-5)
+    assert flat.tolist() == [False, True, False, False] and np.isnan(matrix[1]).all()
+
+
 def test_identical_layers_give_one_and_independent_ones_about_zero(rng):
     x, independent = rng.normal(size=(4000, 16)), rng.normal(size=(4000, 24))
     scores = correlation.cross_layer_scores([x, x.copy(), independent])

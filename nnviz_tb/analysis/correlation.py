@@ -171,26 +171,25 @@ def feature_correlations(activations, max_features):
     return matrix, ~live, indices
 
 
-def sample_correlations(activations, labels, max_samples):
-    """Sample x sample Pearson r of activation patterns, samples ordered by class.
+def sample_correlations(activations, indices):
+    """Sample x sample Pearson r of the activation patterns of chosen probe points.
 
     Each live feature is first centred over the whole probe set, so that two
     samples correlate when they deviate from the average sample in the same
-    way; dead features are left out. Samples are chosen by `class_balanced`.
+    way; dead features are left out.
 
     Args:
       activations: `[N, D]` array or its `LayerStatistics`.
-      labels: `[N]` class of each probe point.
-      max_samples: Largest number of samples kept.
+      indices: `[S]` probe indices, in the order of the matrix (e.g. from
+        `class_balanced`).
 
     Returns:
-      `(matrix [S, S] float32, flat [S] bool, probe indices [S])`; `flat`
-      marks samples whose pattern is constant (no correlation defined).
+      `(matrix [S, S] float32, flat [S] bool)`; `flat` marks samples whose
+      pattern is constant (no correlation defined), with NaN rows.
     """
-    indices = class_balanced(labels, max_samples)
     patterns = _statistics(activations).values[indices].T  # [L, S]: one column per sample.
     centred = LayerStatistics(patterns)
-    return _correlations(centred.values, centred.std, centred.live), ~centred.live, indices
+    return _correlations(centred.values, centred.std, centred.live), ~centred.live
 
 
 def augmentation_variance(augmented, probe):
