@@ -100,8 +100,9 @@ class CorrelationSummaries:
         blobs[metadata.FEATURE_MATRIX] = metadata.encode_array(features.astype(np.float16))
         blobs[metadata.FEATURE_INDICES] = metadata.encode_array(feature_indices.astype(np.int32))
         blobs[metadata.SAMPLE_MATRIX] = metadata.encode_array(samples.astype(np.float16))
-        blobs[metadata.SAMPLE_INDICES] = metadata.encode_array(self.sample_indices.astype(np.int32))
-        blobs[metadata.SAMPLE_LABELS] = metadata.encode_array(self.labels[self.sample_indices].astype(np.int32))
+        indices = self.sample_indices
+        blobs[metadata.SAMPLE_INDICES] = metadata.encode_array(indices.astype(np.int32))
+        blobs[metadata.SAMPLE_LABELS] = metadata.encode_array(self.labels[indices].astype(np.int32))
         write_blobs(
             metadata.feature_correlations_tag(name, step),
             blobs,
@@ -119,9 +120,10 @@ class CorrelationSummaries:
         )
 
     def _write_augmentation_variance(self, step, layers, augmented):
+        variances = [correlation.augmentation_variance(augmented[n], layers[n]) for n in self.layers]
         write_blobs(
             metadata.augmentation_variance_tag(step),
-            [metadata.encode_array(correlation.augmentation_variance(augmented[n], layers[n])) for n in self.layers],
+            [metadata.encode_array(v) for v in variances],
             step,
             metadata.create_summary_metadata(
                 metadata.KIND_AUGMENTATION_VARIANCE,

@@ -137,7 +137,7 @@ class CorrelationLogger(ProbeRecorder):
         if not callable(self.augment):
             raise ValueError("The 'augment' parameter must be callable. Got %r instead." % (self.augment,))
         num = self.num_augmentations
-        if isinstance(num, bool) or not isinstance(num, numbers.Integral) or num < 0 or num == 1:
+        if not _is_int(num) or num < 0 or num == 1:
             raise ValueError(
                 "The 'num_augmentations' parameter must be 0 (off) or an integer >= 2. "
                 "Got %r instead." % (num,)
@@ -150,7 +150,7 @@ class CorrelationLogger(ProbeRecorder):
                 "set num_augmentations=0 for a model with several inputs."
             )
         index = self.augment_index
-        if isinstance(index, bool) or not isinstance(index, numbers.Integral) or not 0 <= index < len(self.probe_x):
+        if not _is_int(index) or not 0 <= index < len(self.probe_x):
             raise ValueError(
                 "The 'augment_index' parameter must be the index of a probe point, "
                 "0 to %d. Got %r instead." % (len(self.probe_x) - 1, index)
@@ -195,6 +195,10 @@ class CorrelationLogger(ProbeRecorder):
         activations = {name: values[:num] for name, values in outputs.items()}
         augmented = {name: values[num:] for name, values in outputs.items()} if self._augmenting else None
         self._writer.submit(functools.partial(self._summaries.write, step, activations, augmented))
+
+
+def _is_int(value):
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def _describe(augment):

@@ -150,9 +150,8 @@ class Correlations:
     def feature_correlations_impl(self, ctx, experiment_id, run, layer, epoch, over):
         """One layer's feature x feature or sample x sample matrix at one epoch."""
         entry = self._data.run(ctx, experiment_id, run)
-        content, record = _find(
-            entry, metadata.KIND_FEATURE_CORRELATIONS, run, "correlation matrices of", layer=layer, epoch=epoch
-        )
+        kind = metadata.KIND_FEATURE_CORRELATIONS
+        content, record = _find(entry, kind, run, "correlation matrices of", layer=layer, epoch=epoch)
         arrays = self._read(ctx, experiment_id, run, record)
         if over == "features":
             matrix, indices, labels = arrays[metadata.FEATURE_MATRIX], arrays[metadata.FEATURE_INDICES], None
