@@ -26,14 +26,6 @@ import numpy as np
 MEASURES = ("cka", "pearson")
 
 
-def live_features(activations):
-    """`[D]` bool: features that are finite everywhere and not constant."""
-    activations = np.asarray(activations)
-    finite = np.isfinite(activations).all(axis=0)
-    spread = np.ptp(np.where(finite, activations, 0), axis=0) if len(activations) else 0
-    return finite & (spread > 0)
-
-
 class LayerStatistics:
     """One layer's activations over the probe set, prepared once for every analysis.
 
@@ -41,7 +33,7 @@ class LayerStatistics:
     epoch's analyses centre each layer once.
 
     Attributes:
-      live: `[D]` bool, `live_features`.
+      live: `[D]` bool: the features that are finite everywhere and not constant.
       values: `[N, L]` float32, the L live features centred over the probe set.
       std: `[L]` float64, their standard deviations (all > 0).
       variance: `[D]` float64, every feature's variance over the probe set
@@ -50,13 +42,17 @@ class LayerStatistics:
 
     def __init__(self, activations):
         activations = np.asarray(activations)
-        self.live = live_features(activations)
+        finite = np.ones(activations.shape[1], bool)
+        self.live = np.zeros(activations.shape[1], bool)
+        if len(activations):
+            low, high = activations.min(axis=0), activations.max(axis=0)  # NaN and inf show here.
+            finite = np.isfinite(low) & np.isfinite(high)
+            self.live = finite & (high > low)
         live = activations[:, self.live].astype(np.result_type(activations.dtype, np.float32))
         count = max(len(live), 1)
         mean = live.sum(axis=0, dtype=np.float64) / count
         self.values = (live - mean.astype(live.dtype)).astype(np.float32, copy=False)
         self.std = np.sqrt(np.square(self.values, dtype=np.float64).sum(axis=0) / count)
-        finite = np.isfinite(activations).all(axis=0)
         self.variance = np.where(finite, 0.0, np.nan)
         self.variance[self.live] = self.std**2
 
