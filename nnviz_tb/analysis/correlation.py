@@ -68,7 +68,8 @@ def _pair_scores(x, y, cross, self_norms):
     if cross.size == 0:
         return {"cka": np.nan, "pearson": np.nan}
     cka = np.square(cross, dtype=np.float64).sum() / (self_norms[0] * self_norms[1])
-    r = np.abs(cross / (len(x.values) * np.outer(x.std, y.std)))
+    r = cross / (len(x.values) * np.outer(x.std, y.std)).astype(np.float32)
+    np.abs(r, out=r)
     pearson = (r.max(axis=1).mean() + r.max(axis=0).mean()) / 2.0
     return {"cka": min(cka, 1.0), "pearson": min(pearson, 1.0)}
 
