@@ -110,3 +110,33 @@ export function fetchThumbnailAtlas(run) {
     image.src = url("thumbnails", { run });
   });
 }
+
+/** Every gradient statistic of `run` per layer and epoch (see ./gradients). */
+export async function fetchGradients(run, signal) {
+  return (await getJson("gradients", { run }, signal)).body;
+}
+
+/** The gradient-sign heatmap of one layer at one epoch (see ./gradient_signs). */
+export async function fetchGradientSigns({ run, layer, epoch }, signal) {
+  return (await getJson("gradient_signs", { run, layer, epoch }, signal)).body;
+}
+
+/** Where to download the gradient statistics of `run`: `format` "json" or "csv". */
+export function gradientsUrl(run, format) {
+  return url("gradients", { run, format });
+}
+
+/** Layer-pair scores of `run` at every epoch (see ./correlations); `measure`: "cka" or "pearson". */
+export async function fetchCorrelations({ run, measure }, signal) {
+  return (await getJson("correlations", { run, measure }, signal)).body;
+}
+
+/** One layer's feature x feature or sample x sample Pearson matrix (see ./feature_correlations). */
+export async function fetchFeatureCorrelations({ run, layer, epoch, over }, signal) {
+  return (await getJson("feature_correlations", { run, layer, epoch, over }, signal)).body;
+}
+
+/** Per-feature variance under augmentations of one input, every layer (see ./augmentation_variance). */
+export async function fetchAugmentationVariance({ run, epoch }, signal) {
+  return (await getJson("augmentation_variance", { run, epoch }, signal)).body;
+}

@@ -7,8 +7,10 @@ import { buildNeurons, buildSequence } from "./static/data.js";
 import { element } from "./static/dom.js";
 import { CompareMode } from "./static/views/compare_mode.js";
 import { Controls } from "./static/views/controls.js";
+import { CorrelationMode } from "./static/views/correlation_mode.js";
 import { Detail } from "./static/views/detail.js";
 import { EpochMode } from "./static/views/epoch_mode.js";
+import { GradientMode } from "./static/views/gradient_mode.js";
 import { LayerMode } from "./static/views/layer_mode.js";
 import { Legend } from "./static/views/legend.js";
 import { NeuronMode } from "./static/views/neuron_mode.js";
@@ -94,6 +96,9 @@ class App {
     const { layers, epochs } = this.runs[run];
     const state = this.state;
     if (state.run !== run) this.loadAtlas(run);
+    if (state.run !== run && !this.runs[run].has_activations) {
+      state.mode = this.runs[run].gradients ? "gradients" : this.runs[run].correlations ? "correlations" : state.mode;
+    }
     state.run = run;
     if (!layers.includes(state.layer)) state.layer = layers[Math.max(0, layers.length - 2)];
     if (!epochs.includes(state.epoch)) state.epoch = epochs[epochs.length - 1];
@@ -155,6 +160,7 @@ class App {
     const { run, mode, method, neuronMethod, layer, epoch, trailStyle } = this.state;
     if (mode === "neurons") return { run, over: "neurons", method: neuronMethod, layer, epoch };
     if (mode === "compare") return { run, over: "compare", method };
+    if (mode === "gradients" || mode === "correlations") return { run, over: mode };
     const bundle = trailStyle === "bundled" ? 1 : undefined;
     if (mode === "layers") return { run, over: "layers", method, epoch, bundle };
     return { run, over: "epochs", method, layer, epochs: spread(this.runs[run].epochs, MAX_EPOCH_FRAMES), bundle };
@@ -164,6 +170,10 @@ class App {
   async load() {
     const query = this.query();
     const info = this.runs[query.run];
+    if (query.over === "gradients" || query.over === "correlations") {
+      this.showLoggerView(query.over === "gradients" ? GradientMode : CorrelationMode, query.run, info[query.over]);
+      return;
+    }
     if (!info.has_activations) {
       this.request?.abort();
       this.requestKey = null;
@@ -255,6 +265,17 @@ class App {
     this.view.update(this.runs, choices, query.method, { classNames: info.class_names, methodName: METHOD_NAMES[query.method] });
   }
 
+  /**
+   * The Gradients or Correlations view (`Mode`) of `run`, given the run's summary of that
+   * logger's data; the view fetches its own data when the run or its epochs change.
+   */
+  showLoggerView(Mode, run, summary) {
+    this.request?.abort();
+    this.requestKey = null;
+    if (!(this.view instanceof Mode)) this.showView(new Mode(this.content, this.display.tooltip, this.status));
+    this.view.show(run, summary);
+  }
+
   show(json, query) {
     const info = this.runs[query.run];
     const sequence = buildSequence(json, info.class_names.length);
@@ -275,6 +296,7 @@ class App {
   }
 
   showView(view) {
+    this.legend.root.hidden = view instanceof GradientMode || view instanceof CorrelationMode;
     this.content.replaceChildren(...(view ? [view.root] : []));
     this.content.classList.remove("stale");
     this.view = view;

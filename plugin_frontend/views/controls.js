@@ -7,6 +7,8 @@ const MODES = [
   ["epochs", "Across epochs"],
   ["neurons", "Neurons"],
   ["compare", "Compare"],
+  ["gradients", "Gradients"],
+  ["correlations", "Correlations"],
 ];
 const METHODS = [
   ["pca", "PCA"],
@@ -71,7 +73,7 @@ export class Controls {
     field(this.root, "View", this.mode);
     this.layerField = field(this.root, "Layer", this.layer);
     this.epochField = field(this.root, "Epoch", this.epoch);
-    field(this.root, "Projection", this.method);
+    this.methodField = field(this.root, "Projection", this.method);
     this.pointField = field(this.root, "Draw points as", this.pointStyle);
     this.trailFields = [
       field(this.root, "Trails", this.trails),
@@ -116,16 +118,23 @@ export class Controls {
       Math.min(state.trailCount, info.num_points),
     );
     for (const button of this.modeButtons) button.classList.toggle("active", button.dataset.mode === state.mode);
-    this.layerField.hidden = state.mode === "layers" || state.mode === "compare";
-    this.epochField.hidden = state.mode === "epochs" || state.mode === "compare";
+    // The last two modes show other loggers' data; the others need recorded activations.
+    this.modeButtons.forEach((button, i) => {
+      button.hidden = i < this.modeButtons.length - 2 ? !info.has_activations : !info[button.dataset.mode];
+    });
+    const loggerView = state.mode === "gradients" || state.mode === "correlations";
+    this.methodField.hidden = loggerView;
+    this.layerField.hidden = state.mode === "layers" || state.mode === "compare" || loggerView;
+    this.epochField.hidden = state.mode === "epochs" || state.mode === "compare" || loggerView;
     const trails = state.mode === "layers" || state.mode === "epochs";
     for (const trailField of this.trailFields) trailField.hidden = !trails;
     this.trailStyle.value = state.trailStyle;
     this.trailFilter.value = state.trailFilter;
-    this.pointField.hidden = this.neuronMode || !info.has_thumbnails;
+    this.pointField.hidden = this.neuronMode || loggerView || !info.has_thumbnails;
     this.pointStyle.value = state.pointStyle;
-    this.info.textContent =
-      `${info.num_points} probe points · ${info.layers.length} layers · ` +
-      `${info.epochs.length} recorded epochs`;
+    this.info.textContent = {
+      gradients: () => `${info.gradients.layers.length} layers · ${info.gradients.epochs.length} epochs of gradient statistics`,
+      correlations: () => `${info.correlations.layers.length} layers · ${info.correlations.epochs.length} epochs of correlations`,
+    }[state.mode]?.() ?? `${info.num_points} probe points · ${info.layers.length} layers · ${info.epochs.length} recorded epochs`;
   }
 }

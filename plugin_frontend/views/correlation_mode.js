@@ -1,0 +1,260 @@
+// Correlations: the layer-pair scores at the chosen epoch (with an epoch slider and play button)
+// and as small multiples over epochs, one layer's feature x feature or sample x sample Pearson
+// matrix, and how much each feature reacts to augmentations of one input. Data of
+// CorrelationLogger, through ./correlations, ./feature_correlations and ./augmentation_variance.
+
+import { fetchAugmentationVariance, fetchCorrelations, fetchFeatureCorrelations } from "../api.js";
+import { element } from "../dom.js";
+import { setOptions } from "./controls.js";
+import { Heatmap, colorBar, divergingScale, sequentialScale } from "./heatmap.js";
+import { Player } from "./player.js";
+
+const MEASURES = [
+  ["cka", "Linear CKA"],
+  ["pearson", "Mean best-match |Pearson r|"],
+];
+const OVER = [
+  ["features", "Feature × feature"],
+  ["samples", "Sample × sample (ordered by class)"],
+];
+const CORRELATION = divergingScale(-1, 1);
+const REACTION = sequentialScale(0, 1);
+const MATRIX_PX = 520;
+const MAX_MULTIPLES = 12;
+
+const fixed = (digits) => (value) => (value === null || Number.isNaN(value) ? "undefined" : value.toFixed(digits));
+
+/** The largest of `epochs` that is not after `epoch` (or the first). */
+function atOrBefore(epochs, epoch) {
+  return epochs.filter((e) => e <= epoch).pop() ?? epochs[0];
+}
+
+function card(parent, title) {
+  const section = parent.appendChild(element("section", "card correlation-card"));
+  const header = section.appendChild(element("div", "plot-header"));
+  const heading = header.appendChild(element("span", "plot-title", title));
+  return { section, header, heading };
+}
+
+export class CorrelationMode {
+  /** @param {HTMLElement} parent @param {object} tooltip The tab's Tooltip. @param {object} status */
+  constructor(parent, tooltip, status) {
+    this.tooltip = tooltip;
+    this.status = status;
+    this.root = parent.appendChild(element("div", "mode correlation-mode"));
+    this.buildLayerPairs();
+    this.buildMatrix();
+    this.buildAugmentation();
+    this.key = null;
+    this.epoch = null;
+  }
+
+  buildLayerPairs() {
+    const { section, header, heading } = card(this.root, "");
+    this.pairsTitle = heading;
+    this.measure = header.appendChild(element("select", "correlation-measure"));
+    setOptions(this.measure, MEASURES, "cka");
+    this.measure.addEventListener("change", () => this.loadPairs());
+    this.pairsNote = section.appendChild(element("div", "gradient-note"));
+    this.pairs = new Heatmap(section, {
+      tooltip: this.tooltip, rowTitle: "layer", colTitle: "layer", cellPx: 48,
+      color: CORRELATION,
+      describe: (value, row, col) => [
+        ["Layers", `${this.layers[row]} × ${this.layers[col]}`],
+        [this.measureName(), fixed(3)(value)],
+        ["Epoch", String(this.epoch)],
+      ],
+    });
+    colorBar(section, CORRELATION, { min: "−1", max: "1", title: "correlation", minValue: -1, maxValue: 1 });
+    this.player = new Player(section, (position) => this.showEpoch(this.scores.epochs[Math.round(position)]));
+    section.appendChild(element("div", "section-title", "Over epochs"));
+    this.multiples = section.appendChild(element("div", "correlation-multiples"));
+  }
+
+  buildMatrix() {
+    const { section, header, heading } = card(this.root, "");
+    this.matrixTitle = heading;
+    this.layerSelect = header.appendChild(element("select", "correlation-layer"));
+    this.over = header.appendChild(element("select", "correlation-over"));
+    setOptions(this.over, OVER, "features");
+    for (const select of [this.layerSelect, this.over]) select.addEventListener("change", () => this.loadMatrix());
+    this.matrixNote = section.appendChild(element("div", "gradient-note"));
+    this.matrix = new Heatmap(section, {
+      tooltip: this.tooltip, cellPx: 2,
+      color: CORRELATION,
+      describe: (value, row, col) => [
+        ["Pair", `${this.matrixLabel(row)} × ${this.matrixLabel(col)}`],
+        ["Pearson r", fixed(3)(value)],
+      ],
+    });
+    colorBar(section, CORRELATION, { min: "−1", max: "1", title: "Pearson r", minValue: -1, maxValue: 1 });
+  }
+
+  buildAugmentation() {
+    const { section, heading } = card(this.root, "");
+    this.augmentationCard = section;
+    this.augmentationTitle = heading;
+    this.augmentationNote = section.appendChild(element("div", "gradient-note"));
+    this.augmentation = new Heatmap(section, {
+      tooltip: this.tooltip, rowTitle: "layer", colTitle: "feature", cellPx: 22,
+      color: REACTION,
+      describe: (value, row, col) => this.describeReaction(row, col),
+    });
+    colorBar(section, REACTION, { min: "0 (invariant)", max: "≥ 1", title: "variance under augmentation / variance over the probe" });
+  }
+
+  /** Shows the correlations of `run` (`summary`: its `correlations` field in ./runs, or null). */
+  async show(run, summary) {
+    this.root.hidden = !summary;
+    if (!summary) {
+      this.status.message(`Run ${run} has no correlations. Add nnviz_tb.CorrelationLogger(log_dir, probe=(x, y)) to model.fit.`);
+      return;
+    }
+    const key = JSON.stringify([run, summary]);
+    if (key === this.key) return;
+    this.key = key;
+    this.run = run;
+    this.summary = summary;
+    const layers = summary.matrix_layers;
+    setOptions(this.layerSelect, layers.map((name) => [name, name]), layers.includes(this.layerSelect.value) ? this.layerSelect.value : layers[layers.length - 1]);
+    await this.loadPairs();
+  }
+
+  measureName() {
+    return MEASURES.find(([key]) => key === this.measure.value)[1];
+  }
+
+  async loadPairs() {
+    this.status.progress(0, "Loading the correlations…");
+    try {
+      this.scores = await fetchCorrelations({ run: this.run, measure: this.measure.value });
+    } catch (error) {
+      this.status.message(`Could not load the correlations: ${error.message}`, "error");
+      return;
+    }
+    this.layers = this.scores.layers;
+    const epochs = this.scores.epochs;
+    const start = epochs.includes(this.epoch) ? epochs.indexOf(this.epoch) : epochs.length - 1;
+    this.player.setFrames(epochs.map((e) => `epoch ${e}`), start);
+    this.showMultiples();
+    this.status.clear();
+  }
+
+  /** The layer-pair matrix of `epoch`, then the matrix and augmentation cards at that epoch. */
+  showEpoch(epoch) {
+    if (epoch === this.epoch && this.pairsShownFor === this.scores) return;
+    this.epoch = epoch;
+    this.pairsShownFor = this.scores;
+    const i = this.scores.epochs.indexOf(epoch);
+    const mean = this.scores.mean[i];
+    this.pairsTitle.textContent = `${this.measureName()} between layers at epoch ${epoch}`;
+    this.pairsNote.textContent = `Mean over layer pairs: ${fixed(3)(mean)}. Features of each layer: ${this.scores.dims.join(", ")}.`;
+    this.pairs.setData({
+      values: this.scores.matrices[i], rows: this.layers.length, cols: this.layers.length,
+      rowLabels: this.layers, colLabels: this.layers,
+    });
+    [...this.multiples.children].forEach((item) => item.classList.toggle("current", Number(item.dataset.epoch) === epoch));
+    this.loadMatrix();
+    this.loadAugmentation();
+  }
+
+  /** One small heatmap per epoch (at most MAX_MULTIPLES, evenly spaced); click one to show it. */
+  showMultiples() {
+    const epochs = this.scores.epochs;
+    const step = Math.max(1, Math.ceil(epochs.length / MAX_MULTIPLES));
+    const shown = epochs.filter((_, i) => i % step === 0 || i === epochs.length - 1);
+    this.multiples.replaceChildren();
+    for (const epoch of shown) {
+      const item = this.multiples.appendChild(element("div", "correlation-multiple"));
+      item.dataset.epoch = String(epoch);
+      item.appendChild(element("div", "plot-note", `epoch ${epoch} · mean ${fixed(2)(this.scores.mean[epochs.indexOf(epoch)])}`));
+      const small = new Heatmap(item, {
+        tooltip: this.tooltip, cellPx: 14, color: CORRELATION,
+        describe: (value, row, col) => [["Layers", `${this.layers[row]} × ${this.layers[col]}`], [`Epoch ${epoch}`, fixed(3)(value)]],
+        onClick: () => this.player.moveTo(epochs.indexOf(epoch)),
+      });
+      small.setData({
+        values: this.scores.matrices[epochs.indexOf(epoch)], rows: this.layers.length, cols: this.layers.length,
+        rowLabels: this.layers.map(() => ""), colLabels: this.layers.map(() => ""),
+      });
+    }
+  }
+
+  async loadMatrix() {
+    const layer = this.layerSelect.value;
+    const epoch = atOrBefore(this.summary.matrix_epochs[layer] ?? [], this.epoch);
+    if (epoch === undefined) return;
+    const over = this.over.value;
+    let json;
+    try {
+      json = await fetchFeatureCorrelations({ run: this.run, layer, epoch, over });
+    } catch (error) {
+      this.status.message(`Could not load the ${over} correlations: ${error.message}`, "error");
+      return;
+    }
+    if (layer !== this.layerSelect.value || over !== this.over.value) return; // A newer choice is on its way.
+    this.matrixJson = json;
+    const size = json.matrix.length;
+    const names = json.class_names ?? [];
+    const labels = json.indices.map((index, k) =>
+      over === "samples" ? `#${index} (${names[json.labels[k]] ?? json.labels[k]})` : `feature ${index}`,
+    );
+    // Samples: label the first row of each class block only, so the blocks read as groups.
+    const rowLabels = over === "samples"
+      ? json.labels.map((label, k) => (k === 0 || json.labels[k - 1] !== label ? names[label] ?? String(label) : ""))
+      : labels.map((label, k) => (size <= 32 || k % Math.ceil(size / 16) === 0 ? String(json.indices[k]) : ""));
+    this.matrixLabels = labels;
+    this.matrixTitle.textContent = `${over === "samples" ? "Sample" : "Feature"} correlations of ${layer} at epoch ${epoch}`;
+    const dead = json.dead.filter(Boolean).length;
+    this.matrixNote.textContent =
+      `${size} of ${json.total} ${over} (${json.sampling})` + (dead ? `; ${dead} without variance (empty rows).` : ".");
+    this.matrix.options.cellPx = Math.max(2, Math.floor(MATRIX_PX / size));
+    this.matrix.setData({ values: json.matrix, rows: size, cols: size, rowLabels, colLabels: rowLabels.map(() => "") });
+  }
+
+  matrixLabel(k) {
+    return this.matrixLabels[k];
+  }
+
+  async loadAugmentation() {
+    const epochs = this.summary.augmentation_epochs ?? [];
+    this.augmentationCard.hidden = !epochs.length;
+    if (!epochs.length) return;
+    const epoch = atOrBefore(epochs, this.epoch);
+    let json;
+    try {
+      json = await fetchAugmentationVariance({ run: this.run, epoch });
+    } catch (error) {
+      this.status.message(`Could not load the augmentation variance: ${error.message}`, "error");
+      return;
+    }
+    this.augmentationJson = json;
+    const width = Math.max(...json.layers.map((layer) => layer.relative_variance.length));
+    const values = json.layers.flatMap((layer) =>
+      Array.from({ length: width }, (_, f) => (f < layer.relative_variance.length ? layer.relative_variance[f] ?? NaN : NaN)),
+    );
+    this.augmentationTitle.textContent = `Reaction of each feature to ${json.num_augmentations} augmentations of probe point #${json.input_index}, epoch ${epoch}`;
+    this.augmentationNote.textContent = json.layers
+      .map((layer) => `${layer.name}: ${layer.invariant_fraction === null ? "—" : `${Math.round(100 * layer.invariant_fraction)} %`} invariant`)
+      .join(" · ") + ` (relative variance < ${json.threshold}; augmentation: ${json.augmentation}).`;
+    this.augmentation.setData({
+      values, rows: json.layers.length, cols: width,
+      rowLabels: json.layers.map((layer) => layer.name), colLabels: Array.from({ length: width }, (_, f) => (f % 16 === 0 ? String(f) : "")),
+    });
+  }
+
+  describeReaction(row, col) {
+    const layer = this.augmentationJson.layers[row];
+    if (col >= layer.variance.length) return [["Layer", layer.name], ["Feature", "—"]];
+    const relative = layer.relative_variance[col];
+    return [
+      ["Feature", `${layer.name} #${col}`],
+      ["Variance (augmented)", layer.variance[col].toPrecision(3)],
+      ["Variance (probe)", layer.probe_variance[col].toPrecision(3)],
+      ["Relative", relative === null ? "undefined (dead)" : relative.toPrecision(3)],
+      ["State", layer.dead[col] ? "dead" : layer.invariant[col] ? "invariant" : "reacts"],
+    ];
+  }
+
+  redraw() {}
+}
