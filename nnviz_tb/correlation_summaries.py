@@ -141,9 +141,10 @@ def _lower_thread_priority():
     """Gives this (writer) thread the lowest CPU priority on Linux, so that training goes first.
 
     Linux sets the nice value of one thread given its id; elsewhere the id
-    would not name a thread, so nothing is changed.
+    would not name a thread, so nothing is changed. Nor is the main thread's
+    (the priority cannot be raised again, and training runs there).
     """
-    if sys.platform.startswith("linux"):
+    if sys.platform.startswith("linux") and threading.current_thread() is not threading.main_thread():
         try:
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
         except OSError:
