@@ -155,9 +155,11 @@ def test_trained_layer_correlates_within_classes(trained_logdir):
 
 def test_custom_augmentation_and_schedule(tmp_path):
     """Identity "augmentations" leave every live feature invariant; every 2nd epoch plus the last."""
+    priority = os.getpriority(os.PRIO_PROCESS, 0)  # This thread's, on Linux.
     train_digits_mlp(str(tmp_path), epochs=3, probe_size=100, logger_class="CorrelationLogger",
                      every_n_epochs=2, augment=lambda x, rng: x, num_augmentations=5,
                      matrix_layers=["hidden2"], measures=["pearson"])
+    assert os.getpriority(os.PRIO_PROCESS, 0) == priority  # Only the writer thread yields the CPU.
     events = read_run(str(tmp_path))
     assert sorted(e["content"]["epoch"] for e in events.values()) == [0, 0, 0, 2, 2, 2, 3, 3, 3]
     assert events[metadata.augmentation_variance_tag(3)]["content"]["augmentation"] == "<lambda>"
