@@ -47,10 +47,10 @@ def mlp():
     return model
 
 
-def epoch_times(callbacks, train, epochs):
+def epoch_times(callbacks, train, epochs, model_fn=mlp):
     """`[epochs - 2, 2]` wall and CPU seconds from each epoch start to the next, first dropped."""
     keras.utils.set_random_seed(0)
-    model = mlp()
+    model = model_fn()
     timer = EpochStarts()
     model.fit(*train, batch_size=64, epochs=epochs, verbose=0, callbacks=[timer] + callbacks)
     return np.diff(np.array(timer.starts), axis=0)[1:]
@@ -67,12 +67,15 @@ def report(title, times):
               + "".join("%8.3fx" % r for r in ratios))
 
 
-def parse_args(description):
-    """`--rounds`, `--epochs` and `--data-dir`, the arguments of the overhead benchmarks."""
+def parse_args(description, **extra):
+    """`--rounds`, `--epochs` and `--data-dir`, the arguments of the overhead benchmarks, and
+    an integer option per `extra` default (`cnn_epochs=5`: `--cnn-epochs`)."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--epochs", type=int, default=9)
     parser.add_argument("--data-dir", default=None)
+    for name, default in extra.items():
+        parser.add_argument("--" + name.replace("_", "-"), type=int, default=default)
     return parser.parse_args()
 
 
@@ -82,13 +85,14 @@ def mnist_mlp_data(data_dir):
     return (x.reshape(-1, 784), y), (xp.reshape(-1, 784), yp)
 
 
-def compare(configs, train, rounds, epochs):
-    """Runs `{name: log_dir -> callbacks}` interleaved, then prints the wall and CPU time tables."""
+def compare(configs, train, rounds, epochs, model_fn=mlp):
+    """Runs `{name: log_dir -> callbacks}` interleaved on `model_fn()` (compiled), then prints
+    the wall and CPU time tables."""
     times = {name: [] for name in configs}
     with tempfile.TemporaryDirectory() as root:
         for r in range(rounds + 1):  # Round 0 warms up and is not counted.
             for i, (name, make) in enumerate(configs.items()):
-                measured = epoch_times(make(os.path.join(root, "%d_%d" % (i, r))), train, epochs)
+                measured = epoch_times(make(os.path.join(root, "%d_%d" % (i, r))), train, epochs, model_fn)
                 if r > 0:
                     times[name].extend(measured)
             if r > 0:

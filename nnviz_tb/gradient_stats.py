@@ -26,6 +26,8 @@ import dataclasses
 
 import numpy as np
 
+from nnviz_tb import metadata
+
 # Columns of the tracker's per-group sums: counts, then sums of per-step norms.
 COUNT_COLUMNS = ("zero_count", "sign_flips", "minima", "maxima", "released")
 NORM_COLUMNS = ("grad_norm", "weight_change")
@@ -172,7 +174,7 @@ def epoch_record(layout, raw, epoch, zero_threshold, release_threshold, every_n_
         "variable_stats": var_stats,
         "layer_stats": layer_stats,
         "heatmap": {
-            "steps": list(range(first, first + steps, stride))[: len(raw["codes"])],
+            "steps": list(range(first, first + steps, stride))[: len(raw["sampled"])],
             "stride": stride,
             "layers": layout.heatmap,
         },
@@ -213,6 +215,16 @@ def _dead_units(layout, nonzero, layer_index):
     if bias is not None:
         alive |= nonzero[bias]
     return int(np.count_nonzero(~alive))
+
+
+def sign_codes(grads, zero_threshold, release_threshold):
+    """The heatmap codes (`metadata.SIGN_*`) of gradient values, uint8 of the same shape."""
+    grads = np.asarray(grads)
+    magnitude, negative = np.abs(grads), grads < 0
+    codes = np.where(negative, metadata.SIGN_NEGATIVE, metadata.SIGN_POSITIVE)
+    codes = np.where(magnitude > release_threshold,
+                     np.where(negative, metadata.SIGN_LARGE_NEGATIVE, metadata.SIGN_LARGE_POSITIVE), codes)
+    return np.where(magnitude < zero_threshold, metadata.SIGN_ZERO, codes).astype(np.uint8)
 
 
 def layer_scalars(record):

@@ -31,26 +31,44 @@ class RecordedRun:
     predictions: dict
 
 
-def read_run(run_dir):
-    """Reads every nnviz summary of `run_dir` (local or `tf.io.gfile` URL).
-
-    Raises:
-      ValueError: if the directory holds no nnviz probe summary.
-    """
+def _summaries(run_dir):
+    """Yields `(content dict, blobs)` of the latest step of each nnviz tag of `run_dir`."""
     accumulator = plugin_event_accumulator.EventAccumulator(
         run_dir, size_guidance={plugin_event_accumulator.TENSORS: 0}
     )
     accumulator.Reload()
-    probe, activations, predictions = None, {}, {}
     for tag in accumulator.Tags()["tensors"]:
         summary_metadata = accumulator.SummaryMetadata(tag)
         if summary_metadata.plugin_data.plugin_name != metadata.PLUGIN_NAME:
             continue
         content = metadata.parse_plugin_content(summary_metadata.plugin_data.content)
         events = accumulator.Tensors(tag)
-        if content is None or not events:
-            continue
-        blobs = list(tensor_util.make_ndarray(events[-1].tensor_proto))
+        if content is not None and events:
+            yield content, list(tensor_util.make_ndarray(events[-1].tensor_proto))
+
+
+def read_gradient_stats(run_dir):
+    """`{epoch: record}` of the statistics a `GradientStatsLogger` wrote to `run_dir`.
+
+    Each record is the JSON dict of `nnviz_tb.gradient_stats.epoch_record`
+    (e.g. `record["layer_stats"]["zero_fraction"][i]` of layer
+    `record["layers"][i]["name"]`).
+    """
+    return {
+        content["epoch"]: metadata.decode_json(blobs[metadata.GRADIENT_INFO])
+        for content, blobs in _summaries(run_dir)
+        if content["kind"] == metadata.KIND_GRADIENT_STATS
+    }
+
+
+def read_run(run_dir):
+    """Reads every nnviz summary of `run_dir` (local or `tf.io.gfile` URL).
+
+    Raises:
+      ValueError: if the directory holds no nnviz probe summary.
+    """
+    probe, activations, predictions = None, {}, {}
+    for content, blobs in _summaries(run_dir):
         if content["kind"] == metadata.KIND_PROBE:
             probe = blobs
         elif content["kind"] == metadata.KIND_ACTIVATIONS:

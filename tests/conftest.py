@@ -21,8 +21,9 @@ def digits():
     return (data.data / 16.0).astype("float32"), data.target.astype("int64")
 
 
-def train_digits_mlp(log_dir, epochs=3, probe_size=500, logger_class="ActivationLogger", **logger_args):
-    """Trains a small MLP on the digits with a logger (`nnviz_tb.<logger_class>`) writing to `log_dir`."""
+def train_digits_mlp(log_dir, epochs=3, probe_size=500, logger_class="ActivationLogger", callbacks=(), **logger_args):
+    """Trains a small MLP on the digits with a logger (`nnviz_tb.<logger_class>`) writing to `log_dir`
+    (and other `callbacks`)."""
     import keras
 
     import nnviz_tb
@@ -40,7 +41,7 @@ def train_digits_mlp(log_dir, epochs=3, probe_size=500, logger_class="Activation
     )
     model.compile("adam", "sparse_categorical_crossentropy")
     logger = getattr(nnviz_tb, logger_class)(log_dir, probe=(x[:probe_size], y[:probe_size]), **logger_args)
-    model.fit(x, y, epochs=epochs, batch_size=64, verbose=0, callbacks=[logger])
+    model.fit(x, y, epochs=epochs, batch_size=64, verbose=0, callbacks=[logger, *callbacks])
     return model, logger
 
 

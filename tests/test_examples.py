@@ -68,3 +68,27 @@ def test_reproduce_paper_prints_the_table(tmp_path):
         assert 0 < before <= 1 and 0 < after <= 1
     assert "most mixed digit pairs" in stdout
     assert (tmp_path / "paper_results.json").exists()
+
+
+@pytest.mark.skipif(not os.path.isdir(MNIST_DIR), reason="no MNIST files in ../shared/data/mnist")
+def test_gradient_cnn_tiny(tmp_path):
+    logdir = str(tmp_path / "gradient_cnn")
+    stdout = run_example("gradient_cnn.py", "--data-dir", MNIST_DIR, "--logdir", logdir, "--epochs", "2",
+                         "--train-size", "256")
+    assert metadata.gradient_stats_tag(2) in nnviz_tags(logdir)
+    lines = {line.split()[0]: line for line in stdout.splitlines() if line.strip()}
+    for layer in ("conv1a", "conv1b", "conv2a", "conv2b", "dense", "output"):
+        assert layer in lines and "%" in lines[layer]
+    assert "/32" in lines["conv1a"] and lines["output"].count(" - ") == 2  # Units of ReLU layers only.
+
+
+@pytest.mark.skipif(not os.path.isdir(MNIST_DIR), reason="no MNIST files in ../shared/data/mnist")
+def test_squeeze_expand_tiny(tmp_path):
+    stdout = run_example("squeeze_expand.py", "--data-dir", MNIST_DIR, "--logdir", str(tmp_path),
+                         "--epochs", "1", "--train-size", "256")
+    rows = [line.split() for line in stdout.splitlines() if line.startswith(("bottleneck", "wide"))]
+    assert [(r[0], r[1], r[2]) for r in rows[:4]] == [
+        ("bottleneck", "hidden1", "784x512"), ("bottleneck", "hidden2", "512x32"),
+        ("bottleneck", "hidden3", "32x512"), ("bottleneck", "output", "512x10")]
+    assert len(rows) == 8 and float(rows[1][3]) <= 32 < float(rows[5][3])  # Effective ranks of hidden2.
+    assert metadata.gradient_stats_tag(1) in nnviz_tags(str(tmp_path / "wide"))

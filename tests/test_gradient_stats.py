@@ -10,7 +10,7 @@ import pytest
 import tensorflow as tf
 
 import nnviz_tb
-from nnviz_tb import gradient_stats, metadata
+from nnviz_tb import gradient_stats, metadata, reader
 from nnviz_tb.summary import NnvizWriter, write_blobs
 from event_reading import read_run
 from test_plugin_routes import ROUTE, get_json, make_client
@@ -58,6 +58,7 @@ def test_hand_computed_statistics_of_a_weight_that_flips_and_one_with_zero_gradi
     np.testing.assert_array_equal(codes, [[large_pos, 0], [large_neg, 0], [large_pos, 0], [large_neg, 0]])
     np.testing.assert_allclose(step_stats[:, 1, 1], [2, 1, 0.5, 0.25])  # Layer row: V + 0.
     np.testing.assert_allclose(model.get_layer("lin").kernel.numpy().ravel(), [0.0625, 2.0])
+    assert reader.read_gradient_stats(str(tmp_path)) == {1: record}
 
 
 def reference_model():

@@ -60,12 +60,13 @@ class GradientStatsLogger(keras.callbacks.Callback):
       every_n_steps: Measure every this many optimizer steps (1: every step,
         exact but about 2x slower training on a CPU); at most the number of
         steps of an epoch, so that every epoch has a measured step. Defaults
-        to 8.
+        to 16.
       heatmap_weights: Weights per layer whose gradient sign is recorded at
         every step for the heatmaps; 0 records none. Defaults to 64.
       heatmap_steps: Most steps per epoch in the heatmaps (longer epochs
-        record every k-th step) and in the per-measured-step statistics.
-        Defaults to 200.
+        record every k-th step; the first epoch on data of unknown length,
+        its first steps) and in the per-measured-step statistics. Defaults
+        to 200.
 
     Example:
 
@@ -80,7 +81,7 @@ class GradientStatsLogger(keras.callbacks.Callback):
         log_dir,
         zero_threshold=1e-7,
         release_threshold=1e-5,
-        every_n_steps=8,
+        every_n_steps=16,
         heatmap_weights=64,
         heatmap_steps=200,
     ):
@@ -115,7 +116,6 @@ class GradientStatsLogger(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         self._tracker = self._layout = None
-        self._epoch = None
         self._warned = False
         if self.model.distribute_strategy.num_replicas_in_sync > 1:
             logger.warning("nnviz_tb: GradientStatsLogger does not support several replicas; "
@@ -133,7 +133,7 @@ class GradientStatsLogger(keras.callbacks.Callback):
         if self._restore is not None:  # A fit that failed did not restore it.
             self._restore()
         target = getattr(optimizer, "inner_optimizer", optimizer)
-        original = target.apply
+        original, wrapped_before = target.apply, vars(target).get("apply")
 
         def apply(grads, trainable_variables=None):
             grads = list(grads)
@@ -142,7 +142,9 @@ class GradientStatsLogger(keras.callbacks.Callback):
             return original(grads, variables)
 
         target.apply = apply
-        self._restore = lambda: delattr(target, "apply")
+        self._restore = lambda: (
+            delattr(target, "apply") if wrapped_before is None else setattr(target, "apply", wrapped_before)
+        )
 
     def _observe(self, grads, variables, loss_scale_factor):
         """Adds the tracker's ops to the step being traced (built on the first call)."""
@@ -223,7 +225,8 @@ def _write_record(record, raw):
         metadata.gradient_stats_tag(epoch),
         [
             metadata.encode_json(record),
-            metadata.encode_array(raw["codes"].astype("uint8")),
+            metadata.encode_array(gradient_stats.sign_codes(
+                raw["sampled"], record["zero_threshold"], record["release_threshold"])),
             metadata.encode_array(raw["step_stats"].astype("float32")),
         ],
         epoch,

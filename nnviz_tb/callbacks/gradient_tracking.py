@@ -5,8 +5,8 @@ training step and runs once per optimizer step, just before the optimizer
 applies `grads`. Its results stay on the device in `tf.Variable`s until
 `read_epoch()` at the end of the epoch: no host synchronisation per step.
 
-A full pass over every weight costs about as much as the optimizer's own
-update, so the statistics are measured on *sampled steps*: every
+A full pass over every weight costs about as much as a whole training step
+(on a CPU), so the statistics are measured on *sampled steps*: every
 `every_n_steps`-th optimizer step of the fit (step index `t`, counted from
 the start of the `fit` call, with `t % every_n_steps == 0`), each compared
 with the step just before it, whose gradient signs and weights are kept for
@@ -26,19 +26,20 @@ thresholds):
 * the squared L2 norms of `g` and of `dw`, summed per group.
 
 Separately, on every step (every `stride`-th step when an epoch has more
-steps than the heatmap holds), the sign codes of a fixed sample of weights
+steps than the heatmap holds), the gradients of a fixed sample of weights
 are recorded for the heatmaps: cheap, as it touches only those weights.
 
 Memory on the device: 10 bytes per trainable weight (its previous value and
 gradient, float32; pending-release and nonzero-this-epoch flags), plus
-`(heatmap_steps + 1) * samples` bytes of codes and
+`(heatmap_steps + 1) * samples * 4` bytes of sampled gradients and
 `(heatmap_steps + 1) * groups * 8` bytes of per-measured-step statistics.
 """
+
+import functools
 
 import numpy as np
 import tensorflow as tf
 
-from nnviz_tb import metadata
 from nnviz_tb.gradient_stats import COUNT_COLUMNS, NORM_COLUMNS, STEP_COLUMNS
 
 # Epoch counters: measured steps, those with a step before them, steps in the heatmap.
@@ -52,7 +53,7 @@ class GradientTracker:
       shapes: Shape of each tracked variable.
       groups: `[G, V]` 0/1 matrix: which variables each group (a variable
         itself, or a layer) sums.
-      samples: Per variable, int array of flat indices whose sign code is
+      samples: Per variable, int array of flat indices whose gradient is
         recorded at each step (the heatmap rows; empty for none).
       zero_threshold: `|g|` below this is a zero gradient.
       release_threshold: `|g|` above this releases a weight.
@@ -69,7 +70,6 @@ class GradientTracker:
                  every_n_steps, heatmap_steps, stride=1):
         self.every_n_steps = int(every_n_steps)
         self.heatmap_steps = int(heatmap_steps)
-        self._thresholds = float(zero_threshold), float(release_threshold)
         self._sizes = [int(np.prod(s, dtype=np.int64)) for s in shapes]
         self._samples = [np.asarray(s, dtype=np.int32) for s in samples]
         self._groups = np.asarray(groups, dtype=np.float32)
@@ -90,15 +90,25 @@ class GradientTracker:
             self._counters = variable(tf.zeros([3], tf.int64), "counters")
             self._totals = variable(tf.zeros([num_groups, columns], tf.float64), "totals")
             self._stride = variable(tf.constant(stride, tf.int64), "stride")
-            self._codes = variable(tf.zeros([self.heatmap_steps + 1, num_samples], tf.int8), "codes")
+            self._sampled = variable(tf.zeros([self.heatmap_steps + 1, num_samples]), "sampled")
             self._step_stats = variable(
                 tf.zeros([self.heatmap_steps + 1, num_groups, len(STEP_COLUMNS)]), "step_stats"
             )
+        # The per-weight work runs as XLA-compiled functions: fused loops, and a
+        # branch that is not taken costs one node of the training step's graph.
+        self._events = tf.function(
+            functools.partial(_events, zero_threshold=zero_threshold, release_threshold=release_threshold),
+            jit_compile=True, autograph=False,
+        )
+        self._masked = tf.function(
+            functools.partial(_masked, zero_threshold=zero_threshold), jit_compile=True, autograph=False
+        )
         self._update = tf.function(self._update_fn, autograph=False)
 
     def observe(self, grads, weights):
         """Adds one optimizer step: `grads` and the `weights` they were computed at."""
-        self._update(list(grads), list(weights))
+        update = self._update_fn if tf.inside_function() else self._update
+        update([_flat(g) for g in grads], [_flat(w) for w in weights])
 
     def _update_fn(self, grads, weights):
         k = self.every_n_steps
@@ -112,50 +122,25 @@ class GradientTracker:
                 lambda: self._remember(grads, weights),
                 tf.no_op,
             ])
-        if self._codes.shape[1]:
-            self._record_signs(grads)
+        if self._sampled.shape[1]:
+            self._record_samples(grads)
         self._step.assign_add(1)
-
-    def _nonzero_grads(self, grads):
-        """Per variable, `(flat gradient with its zeros set to 0, zero mask)`."""
-        for g in grads:
-            g = tf.reshape(tf.cast(g, tf.float32), [-1])
-            zero = tf.abs(g) < self._thresholds[0]
-            yield g, tf.where(zero, 0.0, g), zero
 
     def _remember(self, grads, weights):
         """Keeps the step before a measured one, to compare with."""
-        for i, ((_, gz, _), w) in enumerate(zip(self._nonzero_grads(grads), weights)):
-            self._previous_grads[i].assign(gz)
-            self._previous[i].assign(tf.reshape(tf.cast(w, tf.float32), [-1]))
+        for variable, value in zip(self._previous_grads + self._previous, self._masked(grads) + weights):
+            variable.assign(value)
         return tf.no_op()
 
     def _measure(self, grads, weights):
-        rows = []
-        for i, ((g, gz, zero), w) in enumerate(zip(self._nonzero_grads(grads), weights)):
-            w = tf.reshape(tf.cast(w, tf.float32), [-1])
-            large = tf.abs(g) > self._thresholds[1]
-            flip = gz * self._previous_grads[i] < 0  # None at a fit's first step.
-            dw = w - self._previous[i]
-            curvature = dw * gz
-            pending = self._pending[i]
-            events = tf.stack([
-                zero,
-                flip,
-                tf.logical_and(flip, curvature > 0),
-                tf.logical_and(flip, curvature < 0),
-                tf.logical_and(pending, large),
-            ])
-            squares = tf.square(tf.stack([g, dw]))
-            rows.append(tf.concat([
-                tf.reduce_sum(tf.cast(events, tf.float32), 1), tf.reduce_sum(squares, 1)
-            ], 0))
-            self._pending[i].assign(tf.logical_and(tf.logical_or(pending, zero), tf.logical_not(large)))
-            self._nonzero[i].assign(tf.logical_or(self._nonzero[i], tf.logical_not(zero)))
-            if self.every_n_steps == 1:  # Else `_remember` keeps the step before the next one.
-                self._previous_grads[i].assign(gz)
-                self._previous[i].assign(w)
-        step = tf.matmul(self._groups, tf.stack(rows))  # Sums over each group's variables.
+        state = [[v.value() for v in variables]
+                 for variables in (self._previous_grads, self._previous, self._pending, self._nonzero)]
+        rows, pending, nonzero = self._events(grads, weights, *state)
+        for variable, value in zip(self._pending + self._nonzero, pending + nonzero):
+            variable.assign(value)
+        if self.every_n_steps == 1:  # Else `_remember` keeps the step before the next one.
+            self._remember(grads, weights)
+        step = tf.matmul(self._groups, rows)  # Sums over each group's variables.
         num_counts = len(COUNT_COLUMNS)
         has_previous = tf.cast(self._step > 0, tf.float32)
         norms = tf.sqrt(step[:, num_counts:]) * tf.stack([1.0, has_previous])
@@ -167,22 +152,13 @@ class GradientTracker:
         self._counters.assign_add(tf.stack([tf.constant(1, tf.int64), tf.cast(self._step > 0, tf.int64), 0]))
         return tf.no_op()
 
-    def _record_signs(self, grads):
-        zt, rt = self._thresholds
-        g = tf.concat([
-            tf.gather(tf.reshape(tf.cast(g, tf.float32), [-1]), s)
-            for g, s in zip(grads, self._samples) if len(s)
-        ], 0)
-        magnitude, negative = tf.abs(g), g < 0
-        small = tf.where(negative, metadata.SIGN_NEGATIVE, metadata.SIGN_POSITIVE)
-        large = tf.where(negative, metadata.SIGN_LARGE_NEGATIVE, metadata.SIGN_LARGE_POSITIVE)
-        code = tf.where(magnitude > rt, large, small)
-        code = tf.cast(tf.where(magnitude < zt, metadata.SIGN_ZERO, code), tf.int8)
+    def _record_samples(self, grads):
+        values = tf.concat([tf.gather(g, s) for g, s in zip(grads, self._samples) if len(s)], 0)
         recorded = self._counters[_RECORDED]
         epoch_step = self._step - self._epoch_start
         take = tf.logical_and(epoch_step % self._stride == 0, recorded < self.heatmap_steps)
         slot = tf.where(take, recorded, self.heatmap_steps)
-        self._codes.scatter_update(tf.IndexedSlices(code[None], slot[None]))
+        self._sampled.scatter_update(tf.IndexedSlices(values[None], slot[None]))
         self._counters.assign_add(tf.one_hot(_RECORDED, 3, dtype=tf.int64) * tf.cast(take, tf.int64))
 
     def set_stride(self, stride):
@@ -198,9 +174,10 @@ class GradientTracker:
           `measured`, `change_steps` (measured steps with a step before them)
           and `first_step` (fit step index of the epoch's first step);
           `nonzero` (per variable, bool `[size]`: a nonzero gradient at some
-          measured step); `stride`; `codes` `[T, samples]` of the `T`
-          recorded steps; `step_stats` `[M, G, 2]` of the `M` measured steps
-          (both capped at `heatmap_steps`).
+          measured step); `stride`; `sampled` `[T, samples]`, the sampled
+          weights' gradients at the `T` recorded steps; `step_stats`
+          `[M, G, 2]` of the `M` measured steps (both capped at
+          `heatmap_steps`).
         """
         measured, change_steps, recorded = (int(c) for c in self._counters.numpy())
         step, first_step = int(self._step.numpy()), int(self._epoch_start.numpy())
@@ -212,7 +189,7 @@ class GradientTracker:
             "first_step": first_step,
             "nonzero": [v.numpy() for v in self._nonzero],
             "stride": int(self._stride.numpy()),
-            "codes": self._codes[:recorded].numpy(),
+            "sampled": self._sampled[:recorded].numpy(),
             "step_stats": self._step_stats[: min(measured, self.heatmap_steps)].numpy(),
         }
         self._reset_epoch()
@@ -222,3 +199,41 @@ class GradientTracker:
         self._epoch_start.assign(self._step)
         for state in [self._totals, self._counters] + self._nonzero:
             state.assign(tf.zeros_like(state))
+
+
+def _flat(tensor):
+    return tf.reshape(tf.cast(tensor, tf.float32), [-1])
+
+
+def _masked(grads, zero_threshold):
+    """The gradients with their zeros (`|g| < zero_threshold`) set to 0."""
+    return [tf.where(tf.abs(g) < zero_threshold, 0.0, g) for g in grads]
+
+
+def _events(grads, weights, previous_grads, previous, pending, nonzero, zero_threshold, release_threshold):
+    """One measured step (pure, for XLA): per variable the `COUNT_COLUMNS` counts and the
+    squared norms of `g` and `dw` (rows of `[V, 7]`), and the new pending and nonzero flags.
+
+    `previous_grads` are masked (`_masked`): a flip needs both gradients nonzero.
+    """
+    rows, new_pending, new_nonzero = [], [], []
+    count = lambda mask: tf.reduce_sum(tf.cast(mask, tf.float32))  # noqa: E731
+    for g, w, g0, w0, p, nz in zip(grads, weights, previous_grads, previous, pending, nonzero):
+        magnitude = tf.abs(g)
+        zero, large = magnitude < zero_threshold, magnitude > release_threshold
+        flip = tf.logical_and(g * g0 < 0, tf.logical_not(zero))
+        dw = w - w0
+        curvature = dw * g
+        rows.append(tf.stack([
+            count(zero),
+            count(flip),
+            count(tf.logical_and(flip, curvature > 0)),
+            count(tf.logical_and(flip, curvature < 0)),
+            count(tf.logical_and(p, large)),
+            tf.reduce_sum(g * g),
+            tf.reduce_sum(dw * dw),
+        ]))
+        new_pending.append(tf.logical_and(tf.logical_or(p, zero), tf.logical_not(large)))
+        new_nonzero.append(tf.logical_or(nz, tf.logical_not(zero)))
+    return tf.stack(rows), new_pending, new_nonzero
+

@@ -118,6 +118,7 @@ export class GradientMode {
     this.request?.abort();
     const request = (this.request = new AbortController());
     this.status.progress(0, "Loading the gradient statistics…");
+    const latest = this.stats?.epochs.at(-1);
     try {
       this.stats = await fetchGradients(run, request.signal);
     } catch (error) {
@@ -129,7 +130,9 @@ export class GradientMode {
     this.root.hidden = false;
     const { layers, epochs } = this.stats;
     const layer = layers.includes(this.selection.layer) ? this.selection.layer : layers[0];
-    const epoch = epochs.includes(this.selection.epoch) ? this.selection.epoch : epochs[epochs.length - 1];
+    // The latest epoch stays selected as new ones arrive; an earlier one the user chose stays.
+    const keep = epochs.includes(this.selection.epoch) && this.selection.epoch !== latest;
+    const epoch = keep ? this.selection.epoch : epochs[epochs.length - 1];
     setOptions(this.layerSelect, layers.map((name) => [name, name]), layer);
     setOptions(this.epochSelect, epochs.map((e) => [e, `epoch ${e}`]), epoch);
     this.exports.replaceChildren("Export all statistics: ", ...["json", "csv"].flatMap((format, i) => {

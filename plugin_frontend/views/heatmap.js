@@ -299,7 +299,7 @@ export class Heatmap {
     });
     canvas.addEventListener("pointerup", (event) => {
       const [x, y] = position(event);
-      const cell = !drag?.moved && this.cellAt(x, y);
+      const cell = drag && !drag.moved && this.cellAt(x, y); // A click: down and up here.
       drag = null;
       if (cell && this.options.onClick) this.options.onClick(cell.row, cell.col);
     });
