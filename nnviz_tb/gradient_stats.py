@@ -174,7 +174,7 @@ def epoch_record(layout, raw, epoch, zero_threshold, release_threshold, every_n_
         "variable_stats": var_stats,
         "layer_stats": layer_stats,
         "heatmap": {
-            "steps": list(range(first, first + steps, stride))[: len(raw["sampled"])],
+            "steps": raw["sampled_steps"],
             "stride": stride,
             "layers": layout.heatmap,
         },

@@ -215,13 +215,17 @@ def test_steps_per_execution_and_mixed_precision_observe_the_same_steps(tmp_path
     assert "apply" not in vars(optimizer.inner_optimizer)  # Restored.
 
 
-def test_training_without_the_logger_afterwards_is_not_observed(tmp_path):
+def test_training_without_the_logger_afterwards_is_not_observed_and_long_epochs_are_sampled(tmp_path):
     model, x, y = reference_model()
     fit_logged(model, x, y, str(tmp_path / "a"), epochs=1)
     assert "apply" not in vars(model.optimizer) and model.train_function is None
     model.fit(x, y, epochs=1, verbose=0)  # Rebuilds its training step without the tracker.
-    records = fit_logged(model, x, y, str(tmp_path / "b"), epochs=1, every_n_steps=1)
-    assert records[1][0]["first_step"] == 0 and records[1][0]["measured"] == 4
+    records = fit_logged(model, x, y, str(tmp_path / "b"), epochs=1, every_n_steps=1, heatmap_steps=2)
+    record, codes, step_stats = records[1]
+    assert record["first_step"] == 0 and record["measured"] == 4
+    # 4 steps in a 2-step heatmap: one step in 2, the last of each pair; 2 of 4 measured steps.
+    assert record["heatmap"]["steps"] == [1, 3] and codes.shape == (2, 12 + 4)  # All weights: 64 > 12.
+    assert record["measured_steps"] == [0, 1] and step_stats.shape == (2, 4 + 2, 2)
 
 
 class ManualStep(keras.Model):

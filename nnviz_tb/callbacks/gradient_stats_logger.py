@@ -64,9 +64,9 @@ class GradientStatsLogger(keras.callbacks.Callback):
       heatmap_weights: Weights per layer whose gradient sign is recorded at
         every step for the heatmaps; 0 records none. Defaults to 64.
       heatmap_steps: Most steps per epoch in the heatmaps (longer epochs
-        record every k-th step; the first epoch on data of unknown length,
-        its first steps) and in the per-measured-step statistics. Defaults
-        to 200.
+        record one step in k, the last of each k; the first epoch on data
+        of unknown length, its first steps) and in the per-measured-step
+        statistics. Defaults to 200.
 
     Example:
 
@@ -157,7 +157,7 @@ class GradientStatsLogger(keras.callbacks.Callback):
         grads = [tf.zeros_like(v.value) if g is None else tf.convert_to_tensor(g) for g, v in zip(grads, variables)]
         if loss_scale_factor is not None:
             grads = [g / loss_scale_factor for g in grads]
-        self._tracker.observe(grads, [v.value for v in variables])
+        self._tracker.observe(grads, variables)
 
     def _build(self, variables):
         self._ids = [id(v) for v in variables]

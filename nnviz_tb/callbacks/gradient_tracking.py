@@ -42,8 +42,8 @@ import tensorflow as tf
 
 from nnviz_tb.gradient_stats import COUNT_COLUMNS, NORM_COLUMNS, STEP_COLUMNS
 
-# Epoch counters: measured steps, those with a step before them, steps in the heatmap.
-_MEASURED, _CHANGES, _RECORDED = range(3)
+# Epoch counters: measured steps, those with a step before them.
+_MEASURED, _CHANGES = range(2)
 
 
 class GradientTracker:
@@ -87,7 +87,7 @@ class GradientTracker:
             self._nonzero = [variable(tf.zeros([n], tf.bool), "nonzero") for n in self._sizes]
             self._step = variable(tf.constant(0, tf.int64), "step")
             self._epoch_start = variable(tf.constant(0, tf.int64), "epoch_start")
-            self._counters = variable(tf.zeros([3], tf.int64), "counters")
+            self._counters = variable(tf.zeros([2], tf.int64), "counters")
             self._totals = variable(tf.zeros([num_groups, columns], tf.float64), "totals")
             self._stride = variable(tf.constant(stride, tf.int64), "stride")
             self._sampled = variable(tf.zeros([self.heatmap_steps + 1, num_samples]), "sampled")
@@ -105,41 +105,45 @@ class GradientTracker:
         )
         self._update = tf.function(self._update_fn, autograph=False)
 
-    def observe(self, grads, weights):
-        """Adds one optimizer step: `grads` and the `weights` they were computed at."""
+    def observe(self, grads, variables):
+        """Adds one optimizer step: `grads` and the `variables` (read here, before the
+        optimizer updates them) they are the gradients of."""
         update = self._update_fn if tf.inside_function() else self._update
-        update([_flat(g) for g in grads], [_flat(w) for w in weights])
+        update([_flat(g) for g in grads], list(variables))
 
-    def _update_fn(self, grads, weights):
+    def _update_fn(self, grads, variables):
+        # Few operations on the steps that are not measured: each costs microseconds.
         k = self.every_n_steps
         if k == 1:
-            self._measure(grads, weights)
+            self._measure(grads, variables)
         else:
-            phase = self._step % k
-            branch = tf.where(phase == 0, 0, tf.where(phase == k - 1, 1, 2))
-            tf.switch_case(tf.cast(branch, tf.int32), [
-                lambda: self._measure(grads, weights),
-                lambda: self._remember(grads, weights),
+            branches = np.full(k, 2, dtype=np.int32)  # 0: measure, 1: remember, 2: nothing.
+            branches[0], branches[-1] = 0, 1
+            tf.switch_case(tf.gather(branches, self._step % k), [
+                lambda: self._measure(grads, variables),
+                lambda: self._remember(grads, variables),
                 tf.no_op,
             ])
         if self._sampled.shape[1]:
             self._record_samples(grads)
         self._step.assign_add(1)
 
-    def _remember(self, grads, weights):
+    def _remember(self, grads, variables):
         """Keeps the step before a measured one, to compare with."""
+        weights = [_flat(v) for v in variables]
         for variable, value in zip(self._previous_grads + self._previous, self._masked(grads) + weights):
             variable.assign(value)
         return tf.no_op()
 
-    def _measure(self, grads, weights):
+    def _measure(self, grads, variables):
+        weights = [_flat(v) for v in variables]
         state = [[v.value() for v in variables]
                  for variables in (self._previous_grads, self._previous, self._pending, self._nonzero)]
         rows, pending, nonzero = self._events(grads, weights, *state)
         for variable, value in zip(self._pending + self._nonzero, pending + nonzero):
             variable.assign(value)
         if self.every_n_steps == 1:  # Else `_remember` keeps the step before the next one.
-            self._remember(grads, weights)
+            self._remember(grads, variables)
         step = tf.matmul(self._groups, rows)  # Sums over each group's variables.
         num_counts = len(COUNT_COLUMNS)
         has_previous = tf.cast(self._step > 0, tf.float32)
@@ -149,17 +153,15 @@ class GradientTracker:
         self._step_stats.scatter_update(
             tf.IndexedSlices(tf.stack([step[:, 0], norms[:, 0]], 1)[None], slot[None])
         )
-        self._counters.assign_add(tf.stack([tf.constant(1, tf.int64), tf.cast(self._step > 0, tf.int64), 0]))
+        self._counters.assign_add(tf.stack([tf.constant(1, tf.int64), tf.cast(self._step > 0, tf.int64)]))
         return tf.no_op()
 
     def _record_samples(self, grads):
+        """Writes the sampled gradients to row `epoch step // stride`: each row ends with the
+        last step of its `stride` steps; steps past `heatmap_steps` rows go to a spare row."""
         values = tf.concat([tf.gather(g, s) for g, s in zip(grads, self._samples) if len(s)], 0)
-        recorded = self._counters[_RECORDED]
-        epoch_step = self._step - self._epoch_start
-        take = tf.logical_and(epoch_step % self._stride == 0, recorded < self.heatmap_steps)
-        slot = tf.where(take, recorded, self.heatmap_steps)
-        self._sampled.scatter_update(tf.IndexedSlices(values[None], slot[None]))
-        self._counters.assign_add(tf.one_hot(_RECORDED, 3, dtype=tf.int64) * tf.cast(take, tf.int64))
+        row = tf.minimum((self._step - self._epoch_start) // self._stride, self.heatmap_steps)
+        self._sampled.scatter_update(tf.IndexedSlices(values[None], row[None]))
 
     def set_stride(self, stride):
         """Records every `stride`-th step of the coming epochs in the heatmap."""
@@ -179,17 +181,20 @@ class GradientTracker:
           `[M, G, 2]` of the `M` measured steps (both capped at
           `heatmap_steps`).
         """
-        measured, change_steps, recorded = (int(c) for c in self._counters.numpy())
+        measured, change_steps = (int(c) for c in self._counters.numpy())
         step, first_step = int(self._step.numpy()), int(self._epoch_start.numpy())
+        steps, stride = step - first_step, int(self._stride.numpy())
+        rows = min(-(-steps // stride), self.heatmap_steps)
         raw = {
             "totals": self._totals.numpy(),
-            "steps": step - first_step,
+            "steps": steps,
             "measured": measured,
             "change_steps": change_steps,
             "first_step": first_step,
             "nonzero": [v.numpy() for v in self._nonzero],
-            "stride": int(self._stride.numpy()),
-            "sampled": self._sampled[:recorded].numpy(),
+            "stride": stride,
+            "sampled": self._sampled[:rows].numpy(),
+            "sampled_steps": [first_step + min((r + 1) * stride, steps) - 1 for r in range(rows)],
             "step_stats": self._step_stats[: min(measured, self.heatmap_steps)].numpy(),
         }
         self._reset_epoch()
