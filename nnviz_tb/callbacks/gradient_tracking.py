@@ -117,9 +117,9 @@ class GradientTracker:
         if k == 1:
             self._measure(grads, variables)
         else:
-            branches = np.full(k, 2, dtype=np.int32)  # 0: measure, 1: remember, 2: nothing.
-            branches[0], branches[-1] = 0, 1
-            tf.switch_case(tf.gather(branches, self._step % k), [
+            phase = self._step % k
+            branch = tf.where(phase == 0, 0, tf.where(phase == k - 1, 1, 2))
+            tf.switch_case(tf.cast(branch, tf.int32), [
                 lambda: self._measure(grads, variables),
                 lambda: self._remember(grads, variables),
                 tf.no_op,
