@@ -14,13 +14,18 @@ training images, batch 64, Adam), without the logger and with:
 * every step measured (`every_n_steps=1`): all statistics exact, the cost of
   a full pass over the weights at each step.
 
-    python benchmarks/gradient_stats_overhead.py [--rounds 4] [--epochs 9] [--cnn-epochs 5]
+With `--threads 1` TensorFlow runs on one thread (intra- and inter-op): on
+a small machine shared with other jobs, the epoch times then vary much less.
+
+    python benchmarks/gradient_stats_overhead.py [--rounds 4] [--epochs 9] [--cnn-epochs 5] [--threads 0]
 """
 
 import os
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import tensorflow as tf  # noqa: E402
 
 import nnviz_tb  # noqa: E402
 from activation_logger_overhead import compare, mlp, mnist_mlp_data, parse_args  # noqa: E402
@@ -43,7 +48,10 @@ def compiled_cnn():
 
 
 def main():
-    args = parse_args(__doc__.split("\n")[0], cnn_epochs=5)
+    args = parse_args(__doc__.split("\n")[0], cnn_epochs=5, threads=0)
+    if args.threads:  # 0: TensorFlow's default.
+        tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+        tf.config.threading.set_inter_op_parallelism_threads(args.threads)
     (x, y), _ = mnist_mlp_data(args.data_dir)
     print("== MLP (%d trainable weights)" % mlp().count_params(), flush=True)
     compare(CONFIGS, (x, y), args.rounds, args.epochs)

@@ -61,6 +61,64 @@ def read_gradient_stats(run_dir):
     }
 
 
+@dataclasses.dataclass
+class RecordedCorrelations:
+    """What a `CorrelationLogger` recorded in one run directory.
+
+    Attributes:
+      layers: `{epoch: [layer names]}`, the rows and columns of `scores`.
+      scores: `{epoch: {measure: float32 [L, L]}}`, layer-pair scores (NaN where undefined).
+      matrices: `{layer: {epoch: {"features", "feature_indices", "samples",
+        "sample_indices", "sample_labels"}}}`: the feature x feature and sample x
+        sample Pearson r and which features and probe points they keep.
+      augmentation_variance: `{epoch: {layer: float32 [2, D]}}`, each feature's
+        variance over the augmentations (row 0) and over the probe set (row 1).
+    """
+
+    layers: dict
+    scores: dict
+    matrices: dict
+    augmentation_variance: dict
+
+
+_CORRELATION_KINDS = (
+    metadata.KIND_CORRELATIONS,
+    metadata.KIND_FEATURE_CORRELATIONS,
+    metadata.KIND_AUGMENTATION_VARIANCE,
+)
+_MATRIX_BLOBS = {
+    "features": metadata.FEATURE_MATRIX,
+    "feature_indices": metadata.FEATURE_INDICES,
+    "samples": metadata.SAMPLE_MATRIX,
+    "sample_indices": metadata.SAMPLE_INDICES,
+    "sample_labels": metadata.SAMPLE_LABELS,
+}
+
+
+def read_correlations(run_dir):
+    """Reads what a `CorrelationLogger` wrote to `run_dir` (local or `tf.io.gfile` URL).
+
+    Raises:
+      ValueError: if the directory holds no nnviz correlation summary.
+    """
+    found = RecordedCorrelations({}, {}, {}, {})
+    for content, blobs in _summaries(run_dir):
+        if content["kind"] not in _CORRELATION_KINDS:
+            continue
+        arrays = [metadata.decode_array(blob) for blob in blobs]
+        if content["kind"] == metadata.KIND_CORRELATIONS:
+            found.layers[content["epoch"]] = content["layers"]
+            found.scores[content["epoch"]] = dict(zip(content["measures"], arrays))
+        elif content["kind"] == metadata.KIND_FEATURE_CORRELATIONS:
+            layer = found.matrices.setdefault(content["layer"], {})
+            layer[content["epoch"]] = {name: arrays[i] for name, i in _MATRIX_BLOBS.items()}
+        else:
+            found.augmentation_variance[content["epoch"]] = dict(zip(content["layers"], arrays))
+    if not (found.scores or found.matrices or found.augmentation_variance):
+        raise ValueError("No nnviz correlation summary in %r." % (run_dir,))
+    return found
+
+
 def read_run(run_dir):
     """Reads every nnviz summary of `run_dir` (local or `tf.io.gfile` URL).
 

@@ -50,8 +50,13 @@ class NnvizWriter:
         `tf.summary` writer as the default, then flushed.
 
         Other loggers use it to write their own summaries (see `write_blobs`).
+        Called from inside a queued write, it writes at once: that write holds
+        the writer thread, so queueing could wait forever on a full queue.
         """
-        self._queue.put(write)
+        if threading.current_thread() is self._thread:
+            write()
+        else:
+            self._queue.put(write)
 
     def write_scalars(self, step, values):
         """Queues scalars `{tag: float}` for TensorBoard's Scalars tab."""

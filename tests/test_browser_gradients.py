@@ -1,11 +1,7 @@
 """The Gradients view of the nnviz tab in real headless Chromium, on a real `tensorboard`.
 
-The screenshot goes to `$NNVIZ_ARTIFACTS` (see test_browser.py) and to
-docs/screenshots/gradients.png.
+The screenshot goes to `$NNVIZ_ARTIFACTS` (see test_browser.py).
 """
-
-import os
-import shutil
 
 import pytest
 
@@ -13,8 +9,6 @@ import nnviz_tb
 from conftest import TensorBoardServer, train_digits_mlp
 from test_browser import choose, color_stats, driver, open_tab, screenshot, wait_ready  # noqa: F401
 from test_gradient_stats import fit_logged, reference_model
-
-DOCS_SCREENSHOT = os.path.join(os.path.dirname(__file__), os.pardir, "docs", "screenshots", "gradients.png")
 
 
 @pytest.fixture(scope="module")
@@ -111,8 +105,7 @@ def test_gradients_view_heatmaps_hover_zoom_and_a_run_with_gradients_only(driver
     rows[2].click()
     wait_gradients(driver, "hidden2")
     assert driver.find_element(By.CSS_SELECTOR, ".gradient-table th").text == "epoch 8"
-    os.makedirs(os.path.dirname(DOCS_SCREENSHOT), exist_ok=True)
-    shutil.copyfile(screenshot(driver, "gradients.png"), DOCS_SCREENSHOT)
+    screenshot(driver, "gradients.png")
 
     # A run with gradients only opens in the Gradients view, without the activation views.
     choose(driver, ".run-select", "ref")

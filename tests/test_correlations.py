@@ -11,7 +11,7 @@ from tensorboard.backend.event_processing import plugin_event_accumulator
 from tensorboard.util import tensor_util
 
 import nnviz_tb
-from nnviz_tb import augment, metadata
+from nnviz_tb import augment, metadata, reader
 from nnviz_tb.analysis import correlation
 from nnviz_tb.correlation_summaries import CorrelationSummaries
 from nnviz_tb.summary import NnvizWriter
@@ -151,6 +151,25 @@ def test_trained_layer_correlates_within_classes(trained_logdir):
     off_diagonal = ~np.eye(len(labels), dtype=bool)
     within, between = np.nanmean(matrix[same & off_diagonal]), np.nanmean(matrix[~same])
     assert within > 0.3 and between < 0.1 and within - between > 0.3
+
+
+def test_reader_returns_the_recorded_arrays(trained_logdir):
+    events = read_run(str(trained_logdir / "corr"))
+    run = reader.read_correlations(str(trained_logdir / "corr"))
+    assert sorted(run.scores) == sorted(run.augmentation_variance) == list(range(EPOCHS + 1))
+    assert run.layers[EPOCHS] == ["hidden1", "hidden2", "output"]
+    cka, pearson = _blobs(events, metadata.correlations_tag(EPOCHS), EPOCHS)
+    np.testing.assert_array_equal(run.scores[EPOCHS]["cka"], cka)
+    np.testing.assert_array_equal(run.scores[EPOCHS]["pearson"], pearson)
+    blobs = _blobs(events, metadata.feature_correlations_tag("hidden2", 1), 1)
+    matrices = run.matrices["hidden2"][1]
+    np.testing.assert_array_equal(matrices["samples"], blobs[metadata.SAMPLE_MATRIX])
+    np.testing.assert_array_equal(matrices["feature_indices"], blobs[metadata.FEATURE_INDICES])
+    assert matrices["sample_labels"].shape == (100,)
+    variance = run.augmentation_variance[0]
+    assert set(variance) <= set(run.layers[0]) and variance["hidden1"].shape == (2, 32)
+    with pytest.raises(ValueError, match="No nnviz correlation summary"):
+        reader.read_correlations(str(trained_logdir / "act"))
 
 
 def test_custom_augmentation_and_schedule(tmp_path):
@@ -332,9 +351,10 @@ def test_bad_requests_get_json_errors(client, path, status):
 
 @pytest.mark.skipif(not os.path.isdir(MNIST_DIR), reason="no MNIST files in ../shared/data/mnist")
 def test_mnist_correlations_example(tmp_path):
-    run_example("mnist_correlations.py", "--data-dir", MNIST_DIR, "--logdir", str(tmp_path), "--epochs", "1",
+    printed = run_example("mnist_correlations.py", "--data-dir", MNIST_DIR, "--logdir", str(tmp_path), "--epochs", "1",
                 "--train-size", "256", "--probe-size", "100")
     events = read_run(str(tmp_path))
     layers = events[metadata.correlations_tag(1)]["content"]["layers"]
     assert len(layers) == 13  # 4 x (Dense, BatchNormalization, ReLU) + output.
     assert {e["content"].get("layer") for e in events.values()} >= {"relu_1", "relu_4"}
+    assert "epoch 0: mean cka" in printed and "relu_4 sample r within classes" in printed

@@ -7,6 +7,7 @@ import types
 
 import numpy as np
 import tensorflow as tf
+from tensorboard.backend.event_processing import event_accumulator
 
 import nnviz_tb
 from nnviz_tb import metadata
@@ -26,8 +27,6 @@ def test_writes_through_tf_io_gfile():
 
 
 def test_scalars_reach_the_scalars_tab(tmp_path):
-    from tensorboard.backend.event_processing import event_accumulator
-
     writer = NnvizWriter(str(tmp_path))
     writer.write_scalars(3, {"gradients/dense/zero_fraction": 0.25})
     writer.close()
@@ -36,6 +35,17 @@ def test_scalars_reach_the_scalars_tab(tmp_path):
     (event,) = acc.Tensors("gradients/dense/zero_fraction")
     assert event.step == 3
     assert tf.make_ndarray(event.tensor_proto) == 0.25
+
+
+def test_a_write_may_queue_more_writes(tmp_path):
+    """Scalars queued from inside a queued write, with the queue full, are written."""
+    writer = NnvizWriter(str(tmp_path), max_queue=1)
+    writer.submit(lambda: [writer.write_scalars(step, {"nested": step}) for step in range(3)])
+    writer.write_scalars(3, {"nested": 3})  # Fills the queue while the first write runs.
+    writer.close()
+    acc = event_accumulator.EventAccumulator(str(tmp_path))
+    acc.Reload()
+    assert [e.step for e in acc.Tensors("nested")] == [0, 1, 2, 3]
 
 
 def test_no_event_file_without_a_write(tmp_path):
