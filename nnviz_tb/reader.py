@@ -6,7 +6,7 @@ event loader, keeping every step; imports no TensorFlow.
 
 import dataclasses
 
-from tensorboard.backend.event_processing import plugin_event_accumulator
+from tensorboard.backend.event_processing import directory_watcher, plugin_event_accumulator
 from tensorboard.util import tensor_util
 
 from nnviz_tb import metadata
@@ -36,7 +36,10 @@ def _summaries(run_dir):
     accumulator = plugin_event_accumulator.EventAccumulator(
         run_dir, size_guidance={plugin_event_accumulator.TENSORS: 0}
     )
-    accumulator.Reload()
+    try:
+        accumulator.Reload()
+    except directory_watcher.DirectoryDeletedError:
+        raise ValueError("No run directory %r." % (run_dir,)) from None
     for tag in accumulator.Tags()["tensors"]:
         summary_metadata = accumulator.SummaryMetadata(tag)
         if summary_metadata.plugin_data.plugin_name != metadata.PLUGIN_NAME:

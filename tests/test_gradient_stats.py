@@ -3,6 +3,9 @@ reference, the ways `fit` can run, and the gradient routes."""
 
 import json
 import logging
+import subprocess
+import sys
+import textwrap
 
 import keras
 import numpy as np
@@ -213,6 +216,49 @@ def test_steps_per_execution_and_mixed_precision_observe_the_same_steps(tmp_path
     np.testing.assert_allclose(mixed[1][0]["layer_stats"]["grad_norm"], plain[1][0]["layer_stats"]["grad_norm"],
                                rtol=0.05)
     assert "apply" not in vars(optimizer.inner_optimizer)  # Restored.
+
+
+MIRRORED_SCRIPT = textwrap.dedent(
+    """
+    import os, sys
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    import numpy as np, tensorflow as tf, keras, nnviz_tb
+
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+    rng = np.random.default_rng(0)
+    x = rng.random((192, 8)).astype("float32")
+    y = (x[:, 0] > 0.5).astype("int32")
+    for name, strategy in [("plain", tf.distribute.get_strategy()),
+                           ("mirrored", tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]))]:
+        keras.utils.set_random_seed(1)
+        with strategy.scope():
+            model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(16, activation="relu", name="h"),
+                                      keras.layers.Dense(2, name="o")])
+            model.compile(keras.optimizers.SGD(0.1, momentum=0.9),
+                          keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        logger = nnviz_tb.GradientStatsLogger(os.path.join(sys.argv[1], name), every_n_steps=2)
+        model.fit(x, y, epochs=2, batch_size=32, shuffle=False, verbose=0, callbacks=[logger])
+    """
+)
+
+
+def test_mirrored_replicas_record_the_gradients_one_device_would(tmp_path):
+    """Two replicas (two logical CPUs, so in a fresh process): the optimizer applies the sum
+    of their gradients, and the statistics are those of one device on the whole batch."""
+    result = subprocess.run([sys.executable, "-c", MIRRORED_SCRIPT, str(tmp_path)], capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    plain, mirrored = gradient_records(str(tmp_path / "plain")), gradient_records(str(tmp_path / "mirrored"))
+    assert sorted(plain) == sorted(mirrored) == [1, 2]
+    for epoch in (1, 2):
+        (a, codes_a, _), (b, codes_b, _) = plain[epoch], mirrored[epoch]
+        assert a["measured"] == b["measured"] == 3
+        for stat in ("zero_count", "sign_flips", "minima", "maxima", "released", "retained", "dead_units"):
+            assert a["layer_stats"][stat] == b["layer_stats"][stat], stat
+        for stat in ("grad_norm", "weight_change"):
+            np.testing.assert_allclose(a["layer_stats"][stat], b["layer_stats"][stat], rtol=1e-5)
+        np.testing.assert_array_equal(codes_a, codes_b)
 
 
 def test_training_without_the_logger_afterwards_is_not_observed_and_long_epochs_are_sampled(tmp_path):

@@ -21,3 +21,9 @@ def test_read_run_returns_what_was_recorded(digits_logdir):
 def test_read_run_without_nnviz_data(tmp_path):
     with pytest.raises(ValueError, match="No nnviz probe summary"):
         reader.read_run(str(tmp_path))
+
+
+@pytest.mark.parametrize("read", [reader.read_run, reader.read_correlations, reader.read_gradient_stats])
+def test_a_missing_directory_is_a_value_error(tmp_path, read):
+    with pytest.raises(ValueError, match="No run directory"):
+        read(str(tmp_path / "missing"))

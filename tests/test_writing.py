@@ -78,6 +78,8 @@ def test_only_the_chief_writes():
     assert distribution.is_chief(_strategy("chief", 0, with_chief))
     assert not distribution.is_chief(_strategy("worker", 0, with_chief))
     assert distribution.is_chief(_strategy(None, None, {}))
+    assert distribution.num_workers(_strategy("chief", 0, with_chief)) == 2
+    assert distribution.num_workers(_strategy(None, None, {})) == 1
 
 
 def test_mirrored_strategy(tmp_path):

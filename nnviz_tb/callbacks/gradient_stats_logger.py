@@ -30,8 +30,11 @@ class GradientStatsLogger(keras.callbacks.Callback):
     with any optimizer, mixed precision and `steps_per_execution > 1`; a custom
     `train_step` is observed if it calls `self.optimizer.apply` or
     `apply_gradients`, and a warning says so at the end of the first epoch if
-    no step was observed. Not supported with several replicas of a
-    `tf.distribute` strategy (a warning, nothing written).
+    no step was observed. With several replicas of a `tf.distribute`
+    strategy on one machine (`MirroredStrategy`), the statistics are those of
+    the gradients' sum over the replicas, which the optimizer applies;
+    replicas on several workers are not supported (a warning, nothing
+    written).
 
     Per epoch (step = epoch number, 1 for the first epoch of training), for
     every trainable variable and every layer: zero gradients
@@ -117,9 +120,9 @@ class GradientStatsLogger(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         self._tracker = self._layout = None
         self._warned = False
-        if self.model.distribute_strategy.num_replicas_in_sync > 1:
-            logger.warning("nnviz_tb: GradientStatsLogger does not support several replicas; "
-                           "no gradient statistics are recorded.")
+        if distribution.num_workers(self.model) > 1:
+            logger.warning("nnviz_tb: GradientStatsLogger does not support replicas on several "
+                           "workers; no gradient statistics are recorded.")
             return
         if self.model.optimizer is None:
             logger.warning("nnviz_tb: the model has no optimizer; no gradient statistics are recorded.")
@@ -157,7 +160,14 @@ class GradientStatsLogger(keras.callbacks.Callback):
         grads = [tf.zeros_like(v.value) if g is None else tf.convert_to_tensor(g) for g, v in zip(grads, variables)]
         if loss_scale_factor is not None:
             grads = [g / loss_scale_factor for g in grads]
-        self._tracker.observe(grads, variables)
+        context = tf.distribute.get_replica_context()
+        if context is None or context.num_replicas_in_sync == 1:
+            self._tracker.observe([[g] for g in grads], variables)
+        else:  # Each replica has its share; the optimizer applies their sum.
+            context.merge_call(self._observe_replicas, args=(grads, variables))
+
+    def _observe_replicas(self, strategy, grads, variables):
+        self._tracker.observe([strategy.experimental_local_results(g) for g in grads], variables)
 
     def _build(self, variables):
         self._ids = [id(v) for v in variables]

@@ -106,22 +106,23 @@ class GradientTracker:
         self._update = tf.function(self._update_fn, autograph=False)
 
     def observe(self, grads, variables):
-        """Adds one optimizer step: `grads` and the `variables` (read here, before the
-        optimizer updates them) they are the gradients of."""
+        """Adds one optimizer step: the gradients of `variables` (read here, before the
+        optimizer updates them), each as a list of parts to add up (one per replica),
+        added only where needed: on measured steps, and of the sampled weights."""
         update = self._update_fn if tf.inside_function() else self._update
-        update([_flat(g) for g in grads], list(variables))
+        update([[_flat(part) for part in parts] for parts in grads], list(variables))
 
     def _update_fn(self, grads, variables):
         # Few operations on the steps that are not measured: each costs microseconds.
         k = self.every_n_steps
         if k == 1:
-            self._measure(grads, variables)
+            self._measure(_sums(grads), variables)
         else:
             phase = self._step % k
             branch = tf.where(phase == 0, 0, tf.where(phase == k - 1, 1, 2))
             tf.switch_case(tf.cast(branch, tf.int32), [
-                lambda: self._measure(grads, variables),
-                lambda: self._remember(grads, variables),
+                lambda: self._measure(_sums(grads), variables),
+                lambda: self._remember(_sums(grads), variables),
                 tf.no_op,
             ])
         if self._sampled.shape[1]:
@@ -159,7 +160,8 @@ class GradientTracker:
     def _record_samples(self, grads):
         """Writes the sampled gradients to row `epoch step // stride`: each row ends with the
         last step of its `stride` steps; steps past `heatmap_steps` rows go to a spare row."""
-        values = tf.concat([tf.gather(g, s) for g, s in zip(grads, self._samples) if len(s)], 0)
+        values = tf.concat([_sum([tf.gather(part, s) for part in parts])
+                            for parts, s in zip(grads, self._samples) if len(s)], 0)
         row = tf.minimum((self._step - self._epoch_start) // self._stride, self.heatmap_steps)
         self._sampled.scatter_update(tf.IndexedSlices(values[None], row[None]))
 
@@ -204,6 +206,15 @@ class GradientTracker:
         self._epoch_start.assign(self._step)
         for state in [self._totals, self._counters] + self._nonzero:
             state.assign(tf.zeros_like(state))
+
+
+def _sum(parts):
+    return parts[0] if len(parts) == 1 else tf.add_n(parts)
+
+
+def _sums(grads):
+    """Each gradient's parts added up."""
+    return [_sum(parts) for parts in grads]
 
 
 def _flat(tensor):
