@@ -62,9 +62,11 @@ class App {
       colors: [], classNames: [], visible: this.legend.visible, tooltip: new Tooltip(body),
       trailCount: DEFAULT_TRAILS, trailFilter: "sample", pointStyle: "points", atlas: null, selection: null,
       select: (points) => this.select(points),
-      legendItems: () => this.display.colors
-        .map((color, label) => ({ name: this.display.classNames[label] ?? String(label), hex: color.hex, label }))
-        .filter(({ label }) => this.display.visible[label]),
+      legendItems() { // A method: displays derived from this one (compare mode) list their own classes.
+        return this.colors
+          .map((color, label) => ({ name: this.classNames[label] ?? String(label), hex: color.hex, label }))
+          .filter(({ label }) => this.visible[label]);
+      },
     };
     this.runs = {};
     this.view = null;
@@ -262,7 +264,7 @@ class App {
     }
     const { layer, epochs } = { layer: this.state.layer, epochs: info.epochs };
     const choices = [epochs[0], epochs[epochs.length - 1]].map((epoch) => ({ run: query.run, layer, epoch }));
-    this.view.update(this.runs, choices, query.method, { classNames: info.class_names, methodName: METHOD_NAMES[query.method] });
+    this.view.update(this.runs, choices, query.method, { run: query.run, methodName: METHOD_NAMES[query.method] });
   }
 
   /**

@@ -469,6 +469,34 @@ def test_compare_two_epochs_side_by_side(driver, tensorboard_server):
     screenshot(driver, "compare.png")
 
 
+def test_compare_runs_with_different_probes_is_not_aligned(driver, synthetic_server):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+
+    open_tab(driver, synthetic_server)
+    choose(driver, ".run-select", LIVE_RUN)
+    wait_ready(driver)
+    driver.find_element(By.CSS_SELECTOR, ".segment[data-mode='compare']").click()
+    wait_ready(driver)
+    note = lambda: driver.find_element(By.CSS_SELECTOR, ".compare-note").text  # noqa: E731
+    assert note().startswith("Same probe points")
+    choose(driver, ".compare-right .compare-run", BIG_RUN)
+    wait_ready(driver)
+    assert "different probe points (300 and 5000)" in note()
+    left, right = (driver.find_element(By.CSS_SELECTOR, ".compare-%s .plot-canvas" % side) for side in ("left", "right"))
+    before = color_stats(driver, left)
+    # A brush over the middle of the right projection selects nothing on the left: the
+    # indices of one probe do not name points of the other.
+    ActionChains(driver).move_to_element(right).click_and_hold().move_by_offset(60, 60).release().perform()
+    assert color_stats(driver, left) == before
+    assert color_stats(driver, right)[1] >= 8  # Its 10 classes in their own colours.
+    assert "class " in hover_colored_pixel(driver, right).text  # Its own class names.
+    screenshot(driver, "compare_different_probes.png")
+    choose(driver, ".compare-right .compare-run", XSS_RUN)  # 300 points, the same labels.
+    wait_ready(driver)
+    assert note().startswith("Same probe points")
+
+
 CAPTURE_DOWNLOADS_JS = """
 window.nnvizDownloads = [];
 const original = URL.createObjectURL;

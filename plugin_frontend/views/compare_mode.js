@@ -1,9 +1,12 @@
 // Side-by-side comparison of two (run, layer, epoch) selections: e.g. before vs after training,
 // or one layer of two models. Each side shows its projection with its neighborhood hit and its
 // discriminative neuron map; when both sides have the same probe points, the right projection
-// is rotated onto the left one so that the same regions face each other.
+// is rotated onto the left one so that the same regions face each other. The shared display state
+// (class filter, selection, thumbnails) belongs to the sidebar's run: a side that shows other
+// points gets a display of its own.
 
 import { fetchNeurons, fetchProjection } from "../api.js";
+import { classColors } from "../colors.js";
 import { alignTo, buildNeurons, buildSequence } from "../data.js";
 import { element } from "../dom.js";
 import { field, setOptions } from "./controls.js";
@@ -39,6 +42,11 @@ class Side {
     setOptions(this.epoch, epochs.map((e) => [e, String(e)]), epochs.includes(choice.epoch) ? choice.epoch : epochs[0]);
   }
 
+  /** Draws with `display` from now on (both plots). */
+  use(display) {
+    this.scatter.display = this.map.display = display;
+  }
+
   get choice() {
     return { run: this.run.value, layer: this.layer.value, epoch: Number(this.epoch.value) };
   }
@@ -56,6 +64,7 @@ export class CompareMode {
     this.status = status;
     this.onCounts = onCounts;
     this.root = parent.appendChild(element("div", "mode compare-mode"));
+    this.note = this.root.appendChild(element("div", "gradient-note compare-note"));
     const onChange = (side) => {
       side.setChoice(this.runs, side.choice);
       this.load();
@@ -68,7 +77,7 @@ export class CompareMode {
   /**
    * Shows `choices` ([left, right] of {run, layer, epoch}) unless the user has chosen already.
    * @param {object} runs From ./runs. @param {string} method Projection method.
-   * @param {{classNames: string[], methodName: string}} context
+   * @param {{run: string, methodName: string}} context The sidebar's run; the method's name.
    */
   update(runs, choices, method, context) {
     this.runs = runs;
@@ -111,23 +120,48 @@ export class CompareMode {
   }
 
   show(choices, [leftPoints, leftNeurons, rightPoints, rightNeurons]) {
-    const { classNames, methodName } = this.context;
-    const numClasses = this.display.colors.length;
-    const sequences = [leftPoints, rightPoints].map((json) =>
-      buildSequence({ labels: json.labels, frames: [{ ...json, neighborhood_hit: json.neighborhood_hit }] }, numClasses),
-    );
-    this.onCounts(sequences[0].counts);
-    const [left, right] = sequences.map((sequence) => sequence.frames[0]);
+    const points = [leftPoints, rightPoints];
     const samePoints = leftPoints.labels.length === rightPoints.labels.length &&
       leftPoints.labels.every((label, i) => label === rightPoints.labels[i]);
+    const mainSide = choices.findIndex((choice) => choice.run === this.context.run);
+    const displays = choices.map(({ run }, i) =>
+      this.sideDisplay(run, i === mainSide || (mainSide >= 0 && samePoints) ? null : points[i].labels));
+    const sequences = points.map((json, i) => buildSequence({ labels: json.labels, frames: [json] }, displays[i].colors.length));
+    if (mainSide >= 0) this.onCounts(sequences[mainSide].counts);
+    const [left, right] = sequences.map((sequence) => sequence.frames[0]);
     if (samePoints) right.xy = alignTo(left.xy, right.xy);
+    this.note.textContent = samePoints
+      ? "Same probe points on both sides: the right projection is rotated (or mirrored) onto the left one."
+      : `The sides have different probe points (${leftPoints.labels.length} and ${rightPoints.labels.length}): ` +
+        `the projections are not aligned, and the class filter, selection and thumbnails apply only to the points of ${this.context.run}.`;
     this.sides.forEach((side, i) => {
       const { run, layer, epoch } = choices[i];
-      const frame = sequences[i].frames[0];
-      side.scatter.show(sequences[i], { ...frame, title: `${methodName} of ${run} / ${layer} at epoch ${epoch}` });
-      side.neurons = buildNeurons([leftNeurons, rightNeurons][i], numClasses);
-      side.name = (c) => classNames[c] ?? String(c);
-      side.map.show(side.neurons, `Discriminative neuron map of ${run} / ${layer} at epoch ${epoch}`, mapFill(side.neurons, this.display.colors));
+      const display = displays[i];
+      side.use(display);
+      side.scatter.show(sequences[i], { ...sequences[i].frames[0], title: `${this.context.methodName} of ${run} / ${layer} at epoch ${epoch}` });
+      side.neurons = buildNeurons([leftNeurons, rightNeurons][i], display.colors.length);
+      side.name = (c) => display.classNames[c] ?? String(c);
+      side.map.show(side.neurons, `Discriminative neuron map of ${run} / ${layer} at epoch ${epoch}`, mapFill(side.neurons, display.colors));
+    });
+  }
+
+  /**
+   * The display state of a side showing `run`: the shared one if `labels` is null, else one of its
+   * own for those points (all classes shown, in their own colours; no selection, no thumbnails).
+   * Either way its tooltip names the side's run and classes.
+   */
+  sideDisplay(run, labels) {
+    const { class_names: classNames, has_thumbnails: hasThumbnails } = this.runs[run];
+    const shared = this.display;
+    const tooltip = Object.create(shared.tooltip, {
+      show: { value: (...args) => { shared.tooltip.setContext({ run, classNames, hasThumbnails }); shared.tooltip.show(...args); } },
+    });
+    if (labels === null) return Object.create(shared, { tooltip: { value: tooltip } });
+    const count = labels.reduce((max, label) => Math.max(max, label + 1), classNames.length);
+    return Object.create(shared, {
+      tooltip: { value: tooltip }, classNames: { value: classNames }, colors: { value: classColors(count) },
+      visible: { value: new Array(count).fill(true) }, selection: { value: null }, atlas: { value: null },
+      select: { value: () => this.redraw() },
     });
   }
 
