@@ -1,6 +1,12 @@
 """Quickstart: record the hidden layers of a small MLP on scikit-learn's digits.
 
-Runs in seconds on a CPU and needs no download:
+Into one run directory, with the three nnviz callbacks: the hidden activity
+of the probe set every epoch (`ActivationLogger`: the Across layers, Across
+epochs, Neurons and Compare views), the layers' correlations
+(`CorrelationLogger`: Correlations), and the statistics of the gradients
+the optimizer applies (`GradientStatsLogger`: Gradients); Keras'
+`TensorBoard` callback adds the loss curves. Runs in seconds on a CPU and
+needs no download:
 
     python examples/quickstart.py
     tensorboard --logdir logs        # then open the nnviz tab
@@ -35,10 +41,14 @@ def main():
     )
     model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
 
-    logger = nnviz_tb.ActivationLogger(args.logdir, probe=probe)
-    tensorboard = keras.callbacks.TensorBoard(args.logdir)  # Loss curves, same run.
+    callbacks = [
+        nnviz_tb.ActivationLogger(args.logdir, probe=probe),
+        nnviz_tb.CorrelationLogger(args.logdir, probe=probe),
+        nnviz_tb.GradientStatsLogger(args.logdir),
+        keras.callbacks.TensorBoard(args.logdir),
+    ]
     model.fit(x_train, y_train, epochs=args.epochs, batch_size=32, validation_data=probe,
-              verbose=2, callbacks=[logger, tensorboard])
+              verbose=2, callbacks=callbacks)
     print("Wrote %s. View it with: tensorboard --logdir %s"
           % (args.logdir, os.path.dirname(args.logdir) or args.logdir))
 

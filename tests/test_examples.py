@@ -45,6 +45,9 @@ def test_quickstart(tmp_path):
     for layer in ("dense_64", "dense_32", "dense_16", "output"):
         for epoch in (0, 1, 2):
             assert tags[metadata.activations_tag(layer, epoch)] == [epoch]
+    for epoch in (0, 1, 2):  # The other two callbacks, into the same run.
+        assert tags[metadata.correlations_tag(epoch)] == [epoch]
+    assert tags[metadata.gradient_stats_tag(1)] == [1] and tags[metadata.gradient_stats_tag(2)] == [2]
 
 
 @pytest.mark.skipif(not os.path.isdir(MNIST_DIR), reason="no MNIST files in ../shared/data/mnist")
