@@ -489,7 +489,9 @@ def test_compare_runs_with_different_probes_is_not_aligned(driver, synthetic_ser
     # indices of one probe do not name points of the other.
     ActionChains(driver).move_to_element(right).click_and_hold().move_by_offset(60, 60).release().perform()
     assert color_stats(driver, left) == before
-    assert color_stats(driver, right)[1] >= 8  # Its 10 classes in their own colours.
+    assert color_stats(driver, right)[1] >= 8  # Its 10 classes in their own colours, with a legend.
+    assert driver.find_element(By.CSS_SELECTOR, ".compare-right .compare-legend").text.split("\n")[-1] == "class 9"
+    assert driver.find_element(By.CSS_SELECTOR, ".compare-left .compare-legend").text == ""
     assert "class " in hover_colored_pixel(driver, right).text  # Its own class names.
     screenshot(driver, "compare_different_probes.png")
     choose(driver, ".compare-right .compare-run", XSS_RUN)  # 300 points, the same labels.

@@ -10,6 +10,7 @@ import { classColors } from "../colors.js";
 import { alignTo, buildNeurons, buildSequence } from "../data.js";
 import { element } from "../dom.js";
 import { field, setOptions } from "./controls.js";
+import { swatches } from "./heatmap.js";
 import { describeNeuron, mapFill } from "./neuron_mode.js";
 import { NeuronPlot } from "./neuron_plot.js";
 import { ScatterView } from "./scatter.js";
@@ -28,6 +29,7 @@ class Side {
     field(selectors, "Epoch", this.epoch);
     for (const select of [this.run, this.layer, this.epoch]) select.addEventListener("change", () => onChange(this));
     this.scatter = new ScatterView(this.card, display, "large");
+    this.legend = this.card.appendChild(element("div", "compare-legend")); // Of a display of its own.
     this.map = new NeuronPlot(this.card, display, (i) => describeNeuron(this.neurons, i, this.name));
     this.neurons = null;
   }
@@ -138,6 +140,10 @@ export class CompareMode {
       const { run, layer, epoch } = choices[i];
       const display = displays[i];
       side.use(display);
+      side.legend.replaceChildren();
+      if (display.colors !== this.display.colors) {
+        swatches(side.legend, display.legendItems().map(({ name, label }) => [display.colors[label].rgb, name]));
+      }
       side.scatter.show(sequences[i], { ...sequences[i].frames[0], title: `${this.context.methodName} of ${run} / ${layer} at epoch ${epoch}` });
       side.neurons = buildNeurons([leftNeurons, rightNeurons][i], display.colors.length);
       side.name = (c) => display.classNames[c] ?? String(c);
