@@ -83,7 +83,7 @@ def reference_model():
 
 
 def tape_steps(model, x, y, epochs, batch_size):
-    """`[(grads, weights)]` of every step of an explicit GradientTape loop (float64 copies)."""
+    """`[(grads, weights)]` of every step of an explicit GradientTape loop (dense float64 copies)."""
     optimizer = keras.optimizers.SGD(0.05, momentum=0.9)
     loss_fn = keras.losses.MeanSquaredError()
     steps = []
@@ -92,7 +92,7 @@ def tape_steps(model, x, y, epochs, batch_size):
             with tf.GradientTape() as tape:
                 loss = loss_fn(y[start:start + batch_size], model(x[start:start + batch_size], training=True))
             grads = tape.gradient(loss, model.trainable_variables)
-            steps.append(([g.numpy().astype(np.float64) for g in grads],
+            steps.append(([tf.convert_to_tensor(g).numpy().astype(np.float64) for g in grads],
                           [v.numpy().astype(np.float64) for v in model.trainable_variables]))
             optimizer.apply(grads, model.trainable_variables)
     return steps
@@ -216,6 +216,29 @@ def test_steps_per_execution_and_mixed_precision_observe_the_same_steps(tmp_path
     np.testing.assert_allclose(mixed[1][0]["layer_stats"]["grad_norm"], plain[1][0]["layer_stats"]["grad_norm"],
                                rtol=0.05)
     assert "apply" not in vars(optimizer.inner_optimizer)  # Restored.
+
+
+def test_sparse_gradients_of_an_embedding_equal_a_gradient_tape_reference(tmp_path):
+    """An embedding's gradient is a `tf.IndexedSlices`: made dense on measured steps only, the
+    sampled weights read from the slices (a row in a batch twice gets the sum of its slices)."""
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((3,), dtype="int32"), keras.layers.Embedding(6, 2, name="emb"),
+                              keras.layers.Flatten(), keras.layers.Dense(1, name="out")])
+    model.compile(keras.optimizers.SGD(0.05, momentum=0.9), "mse")
+    x = np.array([[0, 1, 1], [2, 0, 0], [1, 1, 3], [0, 2, 2]] * 2, "int32")  # Rows 4 and 5 never occur.
+    y = np.arange(8, dtype="float32")[:, None]
+    initial = [v.numpy() for v in model.trainable_variables]
+    record, codes, step_stats = fit_logged(model, x, y, str(tmp_path), epochs=1, batch_size=2,
+                                           every_n_steps=1, heatmap_weights=12)[1]
+    for v, value in zip(model.trainable_variables, initial):
+        v.assign(value)
+    dense = np.array([grads[0].ravel() for grads, _ in tape_steps(model, x, y, epochs=1, batch_size=2)])
+    emb = record["heatmap"]["layers"][0]
+    assert emb["weights"][0] == "emb/embeddings[0, 0]" and len(emb["columns"]) == 12
+    np.testing.assert_array_equal(codes[:, emb["columns"]], gradient_stats.sign_codes(dense, ZT, RT))
+    np.testing.assert_array_equal(step_stats[:, 0, 0], (np.abs(dense) < ZT).sum(axis=1))
+    np.testing.assert_allclose(step_stats[:, 0, 1], np.linalg.norm(dense, axis=1), rtol=1e-5)
+    assert (dense[:, 8:] == 0).all() and (dense[:, :6] != 0).all()  # Rows 4, 5 never; 0-2 always.
 
 
 MIRRORED_SCRIPT = textwrap.dedent(

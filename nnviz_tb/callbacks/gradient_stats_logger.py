@@ -157,9 +157,7 @@ class GradientStatsLogger(keras.callbacks.Callback):
             self._warn_once("the optimizer was given other variables than at first; "
                             "those steps are not recorded.")
             return
-        grads = [tf.zeros_like(v.value) if g is None else tf.convert_to_tensor(g) for g, v in zip(grads, variables)]
-        if loss_scale_factor is not None:
-            grads = [g / loss_scale_factor for g in grads]
+        grads = [_unscaled(g, v, loss_scale_factor) for g, v in zip(grads, variables)]
         context = tf.distribute.get_replica_context()
         if context is None or context.num_replicas_in_sync == 1:
             self._tracker.observe([[g] for g in grads], variables)
@@ -244,6 +242,18 @@ def _write_record(record, raw):
             metadata.KIND_GRADIENT_STATS, epoch=epoch, layers=[layer["name"] for layer in record["layers"]]
         ),
     )
+
+
+def _unscaled(gradient, variable, loss_scale_factor):
+    """The gradient divided by the optimizer's loss scale, if any; zeros for None. Sparse
+    gradients (`tf.IndexedSlices`) stay sparse."""
+    if gradient is None:
+        return tf.zeros_like(variable.value)
+    if loss_scale_factor is None:
+        return gradient if isinstance(gradient, tf.IndexedSlices) else tf.convert_to_tensor(gradient)
+    if isinstance(gradient, tf.IndexedSlices):
+        return tf.IndexedSlices(gradient.values / loss_scale_factor, gradient.indices, gradient.dense_shape)
+    return tf.convert_to_tensor(gradient) / loss_scale_factor
 
 
 def _check_threshold(name, value, minimum):

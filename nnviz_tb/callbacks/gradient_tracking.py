@@ -72,6 +72,11 @@ class GradientTracker:
         self.heatmap_steps = int(heatmap_steps)
         self._sizes = [int(np.prod(s, dtype=np.int64)) for s in shapes]
         self._samples = [np.asarray(s, dtype=np.int32) for s in samples]
+        # Sampled weights as (row, column) of a variable seen as [rows, -1], for sparse gradients.
+        self._sample_cells = [
+            np.divmod(s, max(n // max(int(shape[0]), 1), 1)) if len(shape) else None
+            for s, n, shape in zip(self._samples, self._sizes, shapes)
+        ]
         self._groups = np.asarray(groups, dtype=np.float32)
         num_groups = len(self._groups)
         num_samples = sum(len(s) for s in self._samples)
@@ -108,9 +113,11 @@ class GradientTracker:
     def observe(self, grads, variables):
         """Adds one optimizer step: the gradients of `variables` (read here, before the
         optimizer updates them), each as a list of parts to add up (one per replica),
-        added only where needed: on measured steps, and of the sampled weights."""
+        added only where needed: on measured steps, and of the sampled weights. A part
+        may be a `tf.IndexedSlices` (e.g. of an embedding): it is made dense only on
+        measured steps."""
         update = self._update_fn if tf.inside_function() else self._update
-        update([[_flat(part) for part in parts] for parts in grads], list(variables))
+        update([[_float(part) for part in parts] for parts in grads], list(variables))
 
     def _update_fn(self, grads, variables):
         # Few operations on the steps that are not measured: each costs microseconds.
@@ -160,8 +167,8 @@ class GradientTracker:
     def _record_samples(self, grads):
         """Writes the sampled gradients to row `epoch step // stride`: each row ends with the
         last step of its `stride` steps; steps past `heatmap_steps` rows go to a spare row."""
-        values = tf.concat([_sum([tf.gather(part, s) for part in parts])
-                            for parts, s in zip(grads, self._samples) if len(s)], 0)
+        values = tf.concat([_sum([_gather(part, s, cells) for part in parts])
+                            for parts, s, cells in zip(grads, self._samples, self._sample_cells) if len(s)], 0)
         row = tf.minimum((self._step - self._epoch_start) // self._stride, self.heatmap_steps)
         self._sampled.scatter_update(tf.IndexedSlices(values[None], row[None]))
 
@@ -213,12 +220,30 @@ def _sum(parts):
 
 
 def _sums(grads):
-    """Each gradient's parts added up."""
-    return [_sum(parts) for parts in grads]
+    """Each gradient's parts added up, flat and dense."""
+    return [_sum([_flat(part) for part in parts]) for parts in grads]
+
+
+def _float(gradient):
+    if isinstance(gradient, tf.IndexedSlices):
+        return tf.IndexedSlices(tf.cast(gradient.values, tf.float32), gradient.indices, gradient.dense_shape)
+    return tf.cast(gradient, tf.float32)
+
+
+def _gather(gradient, flat_indices, cells):
+    """The gradient at `flat_indices`; of `tf.IndexedSlices` without making them dense:
+    each sampled cell `(row, column)` sums the slices of its row (indices may repeat)."""
+    if not isinstance(gradient, tf.IndexedSlices):
+        return tf.gather(_flat(gradient), flat_indices)
+    rows, columns = cells
+    values = tf.gather(tf.reshape(gradient.values, [tf.shape(gradient.values)[0], -1]), columns, axis=1)
+    hits = tf.equal(tf.cast(gradient.indices, tf.int32)[:, None], rows[None, :])
+    return tf.reduce_sum(tf.where(hits, values, 0.0), axis=0)
 
 
 def _flat(tensor):
-    return tf.reshape(tf.cast(tensor, tf.float32), [-1])
+    """Flat and dense (`tf.IndexedSlices` added up into their dense shape)."""
+    return tf.reshape(tf.cast(tf.convert_to_tensor(tensor), tf.float32), [-1])
 
 
 def _masked(grads, zero_threshold):
