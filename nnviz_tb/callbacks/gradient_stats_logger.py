@@ -34,7 +34,8 @@ class GradientStatsLogger(keras.callbacks.Callback):
     strategy on one machine (`MirroredStrategy`), the statistics are those of
     the gradients' sum over the replicas, which the optimizer applies;
     replicas on several workers are not supported (a warning, nothing
-    written).
+    written). Sparse gradients (`tf.IndexedSlices`, e.g. of an `Embedding`)
+    are made dense only on the measured steps.
 
     Per epoch (step = epoch number, 1 for the first epoch of training), for
     every trainable variable and every layer: zero gradients
