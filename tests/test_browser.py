@@ -499,6 +499,38 @@ def test_compare_runs_with_different_probes_is_not_aligned(driver, synthetic_ser
     assert note().startswith("Same probe points")
 
 
+def test_confusion_matrix_selects_the_points_of_a_cell(driver, tensorboard_server):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from test_browser_gradients import hover
+
+    open_tab(driver, tensorboard_server)
+    title = driver.find_element(By.CSS_SELECTOR, ".layer-mode .confusion .section-title").get_attribute("textContent")
+    assert title.startswith("Confusion matrix of the probe at epoch 3: ") and title.endswith("% correct"), title
+    matrix = driver.find_element(By.CSS_SELECTOR, ".layer-mode .confusion canvas")
+    scatter = driver.find_element(By.CSS_SELECTOR, ".layer-mode .multiples canvas")
+    all_points = color_stats(driver, scatter)
+    assert all_points[1] >= 8
+    # The diagonal cell of class 5 (rows and columns 0..9 in a 10 x 10 grid).
+    text = hover(driver, matrix, 0.58, 0.46)
+    assert "True class\n5" in text and "Predicted\n5" in text and "% of the class)" in text, text
+    ActionChains(driver).click().perform()
+    chosen = color_stats(driver, scatter)
+    assert chosen[0] < all_points[0] / 3 and chosen[1] <= 2, (chosen, all_points)  # Only class 5 in colour.
+    screenshot(driver, "confusion.png")
+    ActionChains(driver).click().perform()  # The same cell again: all points back.
+    assert color_stats(driver, scatter) == all_points
+
+    # Across epochs, the matrix follows the epoch shown.
+    driver.find_element(By.CSS_SELECTOR, ".segment[data-mode='epochs']").click()
+    wait_ready(driver)
+    title = lambda: driver.find_element(  # noqa: E731
+        By.CSS_SELECTOR, ".epoch-mode .confusion .section-title").get_attribute("textContent")
+    assert title().startswith("Confusion matrix of the probe at epoch 3:"), title()
+    driver.find_elements(By.CSS_SELECTOR, ".epoch-mode .hit-row")[0].click()
+    assert title().startswith("Confusion matrix of the probe at epoch 0:"), title()
+
+
 CAPTURE_DOWNLOADS_JS = """
 window.nnvizDownloads = [];
 const original = URL.createObjectURL;

@@ -2,6 +2,7 @@
 
 import { element } from "../dom.js";
 import { interpolate } from "../data.js";
+import { ConfusionView } from "./confusion.js";
 import { HitChart } from "./hit_chart.js";
 import { Player } from "./player.js";
 import { ScatterView } from "./scatter.js";
@@ -16,6 +17,7 @@ export class EpochMode {
     this.scatter = new ScatterView(projectionCard, display, "large");
     this.player = new Player(projectionCard, (position) => this.showPosition(position));
     this.hits = new HitChart(projectionCard, (index) => this.player.moveTo(index));
+    this.confusion = new ConfusionView(projectionCard, display);
     const trailCard = this.root.appendChild(element("section", "card trail-card"));
     this.trails = new TrailView(trailCard, display);
     this.sequence = null;
@@ -44,6 +46,10 @@ export class EpochMode {
     const f = position - i;
     const nearest = frames[Math.round(position)];
     this.hits.select(Math.round(position));
+    if (nearest !== this.confusionFrame) {
+      this.confusionFrame = nearest;
+      this.confusion.show(this.sequence, nearest.predictions, `Confusion matrix of the probe at epoch ${nearest.epoch}`);
+    }
     const xy = f > 0 ? interpolate(frames[i].xy, frames[i + 1].xy, f, this.buffer) : frames[i].xy;
     this.scatter.show(this.sequence, {
       ...nearest,
@@ -60,5 +66,6 @@ export class EpochMode {
   redraw() {
     this.scatter.draw();
     this.trails.draw();
+    this.confusion.redraw();
   }
 }

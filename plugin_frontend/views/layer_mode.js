@@ -1,6 +1,7 @@
 // Inter-layer evolution: one projection per layer at one epoch, and trails across layers.
 
 import { element } from "../dom.js";
+import { ConfusionView } from "./confusion.js";
 import { HitChart } from "./hit_chart.js";
 import { ScatterView } from "./scatter.js";
 import { TrailView } from "./trails.js";
@@ -14,6 +15,7 @@ export class LayerMode {
     this.heading = multiples.appendChild(element("h2", "card-title"));
     this.grid = multiples.appendChild(element("div", "multiples"));
     this.hits = new HitChart(multiples);
+    this.confusion = new ConfusionView(multiples, display);
     const trailCard = this.root.appendChild(element("section", "card trail-card"));
     this.trails = new TrailView(trailCard, display);
     this.scatters = [];
@@ -33,6 +35,7 @@ export class LayerMode {
       sequence.frames.map((frame) => frame.layer),
       sequence.frames.map((frame) => frame.nh),
     );
+    this.confusion.show(sequence, sequence.frames[0].predictions, `Confusion matrix of the probe at epoch ${epoch}`);
     this.trails.show(
       sequence,
       `Trails across layers (epoch ${epoch})`,
@@ -43,5 +46,6 @@ export class LayerMode {
   redraw() {
     for (const view of this.scatters) view.draw();
     this.trails.draw();
+    this.confusion.redraw();
   }
 }
