@@ -604,3 +604,12 @@ def test_procrustes_alignment_of_compared_projections(driver, tensorboard_server
         return Math.max(...aligned.map((v, i) => Math.abs(v - reference[i])));
     """)
     assert error < 1e-5
+
+
+def test_confusion_counts(driver, tensorboard_server):
+    open_tab(driver, tensorboard_server)
+    counts = run_module(driver, "views/confusion.js", """
+        // Labels 0, 0, 1, 2; predictions 0, 1, 1 and one outside the classes (not counted).
+        return m.confusionCounts([0, 0, 1, 2], [0, 1, 1, 7], 3);
+    """)
+    assert counts == [1, 1, 0, 0, 1, 0, 0, 0, 0]
