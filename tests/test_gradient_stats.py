@@ -241,6 +241,27 @@ def test_sparse_gradients_of_an_embedding_equal_a_gradient_tape_reference(tmp_pa
     assert (dense[:, 8:] == 0).all() and (dense[:, :6] != 0).all()  # Rows 4, 5 never; 0-2 always.
 
 
+@pytest.mark.parametrize("optimizer", [
+    lambda: keras.optimizers.SGD(0.05, gradient_accumulation_steps=2),
+    lambda: keras.optimizers.AdamW(1e-3, clipnorm=0.01),
+    lambda: keras.optimizers.Lion(1e-3),
+])
+def test_other_optimizers_observe_the_gradients_of_each_step(tmp_path, optimizer):
+    """Accumulation, clipping and other update rules act after the gradients are observed."""
+    model, x, y = reference_model()
+    initial = [v.numpy() for v in model.trainable_variables]
+    model.compile(optimizer(), "mse")
+    record, _, step_stats = fit_logged(model, x, y, str(tmp_path), epochs=1, every_n_steps=1)[1]
+    for v, value in zip(model.trainable_variables, initial):
+        v.assign(value)
+    first = tape_steps(model, x, y, epochs=1, batch_size=4)[0][0]  # Before any update: the same.
+    assert record["steps"] == record["measured"] == 4
+    layer_h = len(first)  # Rows of `step_stats`: the 4 variables, then the layers.
+    assert np.sqrt((first[0] ** 2).sum() + (first[1] ** 2).sum()) > 0.1  # So clipping would show.
+    np.testing.assert_allclose(step_stats[0, layer_h, 1], np.sqrt((first[0] ** 2).sum() + (first[1] ** 2).sum()),
+                               rtol=1e-5)
+
+
 MIRRORED_SCRIPT = textwrap.dedent(
     """
     import os, sys
