@@ -33,10 +33,14 @@ from activation_logger_overhead import compare, mlp, mnist_mlp_data, parse_args 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "examples"))
 from mnist_cnn import cnn  # noqa: E402
 
-CONFIGS = {
+# Without the logger and with it measuring every 16th step (the default); then every step.
+SAMPLED_CONFIGS = {
     "baseline": lambda d: [],
     "per-epoch statistics": lambda d: [nnviz_tb.GradientStatsLogger(d, heatmap_weights=0)],
     "+ per-step heatmaps (default)": lambda d: [nnviz_tb.GradientStatsLogger(d)],
+}
+CONFIGS = {
+    **SAMPLED_CONFIGS,
     "every step (every_n_steps=1)": lambda d: [nnviz_tb.GradientStatsLogger(d, every_n_steps=1)],
 }
 

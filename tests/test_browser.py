@@ -173,19 +173,28 @@ def color_stats(driver, canvas):
     return driver.execute_script(COLOR_STATS_JS, canvas)
 
 
-def hover_colored_pixel(driver, canvas):
-    """Moves the mouse onto a coloured pixel of `canvas`; returns the tooltip once shown."""
+def hover_at(driver, canvas, x, y):
+    """Moves the mouse to (x, y), CSS pixels from the top left of `canvas`; returns the tooltip once shown."""
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    x, y = driver.execute_script(COLORED_PIXEL_JS, canvas)
     ActionChains(driver).move_to_element_with_offset(
         canvas, int(x - canvas.size["width"] / 2), int(y - canvas.size["height"] / 2)
     ).perform()
     tooltip = driver.find_element(By.CSS_SELECTOR, ".tooltip")
     WebDriverWait(driver, 10).until(lambda d: tooltip.is_displayed())
     return tooltip
+
+
+def hover_colored_pixel(driver, canvas):
+    """Moves the mouse onto a coloured pixel of `canvas`; returns the tooltip once shown."""
+    return hover_at(driver, canvas, *driver.execute_script(COLORED_PIXEL_JS, canvas))
+
+
+def hover(driver, canvas, x_fraction, y_fraction):
+    """Moves the mouse to a point of `canvas` given as fractions of its size; returns the tooltip text."""
+    return hover_at(driver, canvas, x_fraction * canvas.size["width"], y_fraction * canvas.size["height"]).text
 
 
 def screenshot(driver, name):
@@ -502,7 +511,6 @@ def test_compare_runs_with_different_probes_is_not_aligned(driver, synthetic_ser
 def test_confusion_matrix_selects_the_points_of_a_cell(driver, tensorboard_server):
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
-    from test_browser_gradients import hover
 
     open_tab(driver, tensorboard_server)
     title = driver.find_element(By.CSS_SELECTOR, ".layer-mode .confusion .section-title").get_attribute("textContent")

@@ -7,7 +7,7 @@ import pytest
 
 import nnviz_tb
 from conftest import TensorBoardServer, train_digits_mlp
-from test_browser import choose, color_stats, driver, open_tab, screenshot, wait_ready  # noqa: F401
+from test_browser import choose, color_stats, driver, hover, open_tab, screenshot, wait_ready  # noqa: F401
 from test_gradient_stats import fit_logged, reference_model
 
 
@@ -39,21 +39,6 @@ def wait_gradients(driver, layer):
 
 def canvas_image(driver, canvas):
     return driver.execute_script("return arguments[0].toDataURL()", canvas)
-
-
-def hover(driver, canvas, x_fraction, y_fraction):
-    """Moves the mouse to a point of `canvas` given as fractions of its size; returns the tooltip text."""
-    from selenium.webdriver.common.action_chains import ActionChains
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    width, height = canvas.size["width"], canvas.size["height"]
-    ActionChains(driver).move_to_element_with_offset(
-        canvas, int((x_fraction - 0.5) * width), int((y_fraction - 0.5) * height)
-    ).perform()
-    tooltip = driver.find_element(By.CSS_SELECTOR, ".tooltip")
-    WebDriverWait(driver, 10).until(lambda d: tooltip.is_displayed())
-    return tooltip.text
 
 
 def test_gradients_view_heatmaps_hover_zoom_and_a_run_with_gradients_only(driver, gradients_server):

@@ -74,8 +74,7 @@ class GradientTracker:
         self._samples = [np.asarray(s, dtype=np.int32) for s in samples]
         # Sampled weights as (row, column) of a variable seen as [rows, -1], for sparse gradients.
         self._sample_cells = [
-            np.divmod(s, max(n // max(int(shape[0]), 1), 1)) if len(shape) else None
-            for s, n, shape in zip(self._samples, self._sizes, shapes)
+            np.divmod(s, max(int(np.prod(shape[1:], dtype=np.int64)), 1)) for s, shape in zip(self._samples, shapes)
         ]
         self._groups = np.asarray(groups, dtype=np.float32)
         num_groups = len(self._groups)
