@@ -8,7 +8,7 @@ TF_CPU = [
     "tensorflow-cpu>=2.15; platform_machine == 'x86_64'",
     "tensorflow>=2.15; platform_machine != 'x86_64'",
 ]
-DEV_REQUIRES = TF_CPU + ["pytest>=7", "selenium>=4.10"]
+DEV_REQUIRES = TF_CPU + ["pytest>=7", "selenium>=4.10", "hypothesis>=6.100"]
 
 setuptools.setup(
     name="nnviz_tb",

@@ -54,6 +54,7 @@ sample of the steps of each tag, but never drops a tag.
 
 import io
 import json
+import math
 
 import numpy as np
 from tensorboard.compat.proto import summary_pb2
@@ -68,6 +69,12 @@ KIND_PREDICTIONS = "predictions"
 
 # Indices of the blobs in the probe summary.
 PROBE_INFO, PROBE_LABELS, PROBE_THUMBNAILS = 0, 1, 2
+
+_NPY_HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+
+
+class FormatError(ValueError):
+    """A summary whose content or blobs do not follow the nnviz format."""
 
 
 def activations_tag(layer, epoch):
@@ -99,20 +106,13 @@ def create_summary_metadata(kind, **fields):
 
 
 def parse_plugin_content(content):
-    """Parses `plugin_data.content` into a dict.
+    """Parses `plugin_data.content` into a dict, or None if it is unusable.
 
-    Returns None for content that is not valid nnviz JSON or that was written
-    by a newer format version, so readers can skip it.
+    None for content that is not valid nnviz JSON, that breaks the format, or
+    that was written by a newer format version, so readers can skip it
+    (`read_plugin_content` also says why).
     """
-    try:
-        parsed = json.loads(bytes(content).decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        return None
-    if not isinstance(parsed, dict) or not isinstance(parsed.get("kind"), str):
-        return None
-    if parsed.get("version", 0) > FORMAT_VERSION:
-        return None
-    return parsed
+    return read_plugin_content(content)[0]
 
 
 def encode_array(array):
@@ -123,15 +123,35 @@ def encode_array(array):
 
 
 def decode_array(data):
-    """Decodes `.npy` bytes written by `encode_array`.
+    """Decodes `.npy` bytes written by `encode_array`, checking the header first.
+
+    The header's shape and dtype must account for exactly the bytes that
+    follow it, so a damaged header never makes the reader allocate what it
+    claims (e.g. 10**12 rows).
 
     Raises:
-      ValueError: if `data` is not a valid `.npy` payload.
+      FormatError: (a `ValueError`) if `data` is not a valid `.npy` payload.
     """
+    data = bytes(data)
+    stream = io.BytesIO(data)
     try:
-        return np.load(io.BytesIO(data), allow_pickle=False)
-    except (OSError, EOFError) as e:  # np.load reports bad data as OSError.
-        raise ValueError("Invalid nnviz array payload: %s" % e) from e
+        version = np.lib.format.read_magic(stream)
+        if version not in _NPY_HEADER_READERS:
+            raise ValueError("unsupported .npy version %s" % (version,))
+        shape, fortran_order, dtype = _NPY_HEADER_READERS[version](stream)
+    except Exception as e:  # NumPy's header parser raises many types on damaged bytes.
+        raise FormatError("Invalid nnviz array payload: %s" % e) from e
+    if dtype.hasobject:
+        raise FormatError("Invalid nnviz array payload: it holds Python objects")
+    count = math.prod(shape)
+    payload = len(data) - stream.tell()
+    if count * dtype.itemsize != payload:
+        raise FormatError(
+            "Invalid nnviz array payload: its header claims %s %s (%d bytes), but %d bytes follow"
+            % ("x".join(map(str, shape)) or "scalar", dtype, count * dtype.itemsize, payload)
+        )
+    array = np.frombuffer(data, dtype, count=count, offset=stream.tell())
+    return array.reshape(shape, order="F" if fortran_order else "C").copy()
 
 
 def encode_activations(array, to_float16=None):
@@ -203,3 +223,155 @@ def gradient_stats_tag(epoch):
 def gradient_scalar_tag(layer, stat):
     """Scalars-tab tag of one statistic of one layer (grouped by layer)."""
     return "gradients/%s/%s" % (layer, stat)
+
+
+# --- Checks of what readers decode -------------------------------------------
+# Every check raises `FormatError` with a message a user can act on; readers
+# skip (and report) the record instead of failing on it later.
+
+
+def _is_count(value):
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**31
+
+
+def _is_name(value):
+    return isinstance(value, str) and 0 < len(value) <= 1024
+
+
+def _is_names(value):
+    return isinstance(value, list) and all(_is_name(v) for v in value)
+
+
+def _is_strings(value):
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _is_counts(value):
+    return isinstance(value, list) and all(_is_count(v) for v in value)
+
+
+# Field of the plugin content -> (check, what it must be).
+_CONTENT_FIELDS = {
+    "kind": (_is_name, "a non-empty string"),
+    "version": (_is_count, "a non-negative integer"),
+    "epoch": (_is_count, "a non-negative integer"),
+    "layer": (_is_name, "a non-empty string"),
+    "layers": (_is_names, "a list of non-empty strings"),
+    "measures": (_is_names, "a list of non-empty strings"),
+    "shape": (_is_counts, "a list of non-negative integers"),
+    "class_names": (_is_strings, "a list of strings"),
+    "num_points": (_is_count, "a non-negative integer"),
+    "num_features": (_is_count, "a non-negative integer"),
+}
+# Fields each kind must have (other kinds: only `kind`).
+_REQUIRED_FIELDS = {
+    KIND_ACTIVATIONS: ("layer", "epoch"),
+    KIND_PREDICTIONS: ("epoch",),
+    KIND_CORRELATIONS: ("epoch", "layers", "measures"),
+    KIND_FEATURE_CORRELATIONS: ("epoch", "layer"),
+    KIND_AUGMENTATION_VARIANCE: ("epoch", "layers"),
+    KIND_GRADIENT_STATS: ("epoch",),
+}
+
+
+def _loads(data):
+    """JSON from UTF-8 bytes; NaN and Infinity (which JSON has not) become None."""
+    try:
+        return json.loads(bytes(data).decode("utf-8"), parse_constant=lambda name: None)
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
+        raise FormatError("not UTF-8 JSON (%s)" % e) from e
+
+
+def read_plugin_content(content):
+    """Parses and checks `plugin_data.content`: `(content dict, None)` or `(None, problem)`.
+
+    The problem is a sentence saying what is wrong, e.g. "'epoch' must be a
+    non-negative integer; got '3'", or that a newer nnviz_tb wrote it.
+    """
+    try:
+        parsed = _loads(content)
+    except FormatError as e:
+        return None, "its metadata is %s" % e
+    if not isinstance(parsed, dict):
+        return None, "its metadata is a JSON %s, not an object" % type(parsed).__name__
+    for field in ("kind",) + _REQUIRED_FIELDS.get(parsed.get("kind"), ()):
+        if field not in parsed:
+            return None, "its metadata has no %r" % field
+    for field, (check, expected) in _CONTENT_FIELDS.items():
+        if field in parsed and not check(parsed[field]):
+            return None, "its metadata's %r must be %s; got %s" % (field, expected, _shown(parsed[field]))
+    if parsed.get("version", 0) > FORMAT_VERSION:
+        return None, "a newer nnviz_tb wrote it (format %d; this one reads %d): upgrade nnviz_tb" % (
+            parsed["version"], FORMAT_VERSION)
+    return parsed, None
+
+
+def read_probe_info(data):
+    """Decodes the probe description: `(info dict, problems)`.
+
+    Fields that break the format (`class_names` not a list of strings, a
+    layer without a name, ...) are dropped, each with a sentence in `problems`.
+
+    Raises:
+      FormatError: if the description is not a JSON object.
+    """
+    info = _loads(data)
+    if not isinstance(info, dict):
+        raise FormatError("the probe description is a JSON %s, not an object" % type(info).__name__)
+    problems = []
+    if "class_names" in info and not _is_strings(info["class_names"]):
+        problems.append("class_names must be a list of strings; got %s (numbers are shown instead)"
+                        % _shown(info.pop("class_names")))
+    layers = info.get("layers", [])
+    if not isinstance(layers, list):
+        problems.append("layers must be a list; got %s" % _shown(layers))
+        layers = []
+    info["layers"] = [layer for layer in layers if isinstance(layer, dict) and _is_name(layer.get("name"))]
+    if len(info["layers"]) < len(layers):
+        problems.append("%d layer descriptions without a name were ignored" % (len(layers) - len(info["layers"])))
+    return info, problems
+
+
+def check_labels(labels):
+    """`[N]` non-negative int32 class ids; raises `FormatError` otherwise."""
+    if labels.ndim != 1 or labels.dtype.kind not in "iu" or not len(labels):
+        raise FormatError("the labels must be a non-empty 1-D integer array; got %s" % _described(labels))
+    if labels.min() < 0 or labels.max() >= 2**31:
+        raise FormatError("the labels must lie in [0, 2**31); got %d..%d" % (labels.min(), labels.max()))
+    return labels.astype(np.int32)
+
+
+def check_activations(values, num_points):
+    """`[N, D]` real values as float32 (overflow becomes inf); raises `FormatError` otherwise."""
+    if values.ndim != 2 or values.dtype.kind not in "fiu" or values.size == 0:
+        raise FormatError("activations must be a non-empty 2-D array of numbers; got %s" % _described(values))
+    if len(values) != num_points:
+        raise FormatError("activations have %d rows but the probe has %d points" % (len(values), num_points))
+    with np.errstate(over="ignore"):
+        return values.astype(np.float32, copy=False)
+
+
+def check_predictions(predictions, num_points):
+    """`[N]` int32 predicted classes (-1 where out of range); raises `FormatError` otherwise."""
+    if predictions.shape != (num_points,) or predictions.dtype.kind not in "iu":
+        raise FormatError("predictions must be %d integers; got %s" % (num_points, _described(predictions)))
+    return np.where((predictions >= 0) & (predictions < 2**31), predictions, -1).astype(np.int32)
+
+
+def check_thumbnails(thumbnails, num_points):
+    """`[N, h, w]` or `[N, h, w, 3]` uint8 images; raises `FormatError` otherwise."""
+    shape = thumbnails.shape
+    if (thumbnails.dtype != np.uint8 or len(shape) not in (3, 4) or shape[0] != num_points
+            or min(shape[1:3]) < 1 or (len(shape) == 4 and shape[3] != 3)):
+        raise FormatError("thumbnails must be uint8 [%d, h, w] or [%d, h, w, 3]; got %s"
+                          % (num_points, num_points, _described(thumbnails)))
+    return thumbnails
+
+
+def _described(array):
+    return "%s [%s]" % (array.dtype, ", ".join(map(str, array.shape)))
+
+
+def _shown(value):
+    text = json.dumps(value)
+    return text if len(text) <= 40 else text[:37] + "..."
