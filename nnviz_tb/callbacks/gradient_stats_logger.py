@@ -63,7 +63,11 @@ class GradientStatsLogger(keras.callbacks.Callback):
         it are "large". Defaults to 1e-5.
       every_n_steps: Measure every this many optimizer steps (1: every step,
         exact but about 2x slower training on a CPU); at most the number of
-        steps of an epoch, so that every epoch has a measured step. Defaults
+        steps of an epoch, so that every epoch has a measured step. On data
+        of unknown length (a generator, a filtered `tf.data.Dataset`), the
+        first epoch measures its first step and keeps every step to compare
+        with; from then on this is at most the length of the shortest epoch
+        so far (a still shorter epoch may have no measured step). Defaults
         to 16.
       heatmap_weights: Weights per layer whose gradient sign is recorded at
         every step for the heatmaps; 0 records none. Defaults to 64.
@@ -185,7 +189,7 @@ class GradientStatsLogger(keras.callbacks.Callback):
         self._tracker = GradientTracker(
             shapes, self._layout.groups(), self._layout.samples, self.zero_threshold,
             self.release_threshold, self._every_n_steps, self.heatmap_steps,
-            stride=math.ceil(steps / self.heatmap_steps) if steps else 1,
+            stride=math.ceil(steps / self.heatmap_steps) if steps else 1, remember_all=not steps,
         )
 
     def on_epoch_end(self, epoch, logs=None):
@@ -199,12 +203,15 @@ class GradientStatsLogger(keras.callbacks.Callback):
                 "are recorded." % (epoch + 1)
             )
             return
-        if not self.params.get("steps"):
+        every_n_steps = self._every_n_steps
+        if not self.params.get("steps"):  # Learnt: the length of the shortest epoch so far.
             self._tracker.set_stride(math.ceil(raw["steps"] / self.heatmap_steps))
+            self._every_n_steps = min(every_n_steps, raw["steps"])
+            self._tracker.set_every_n_steps(self._every_n_steps)
         if self._writer is None:
             return
         record = gradient_stats.epoch_record(
-            self._layout, raw, epoch + 1, self.zero_threshold, self.release_threshold, self._every_n_steps
+            self._layout, raw, epoch + 1, self.zero_threshold, self.release_threshold, every_n_steps
         )
         scalars = {
             metadata.gradient_scalar_tag(layer, stat): value

@@ -10,7 +10,11 @@ A full pass over every weight costs about as much as a whole training step
 `every_n_steps`-th optimizer step of the fit (step index `t`, counted from
 the start of the `fit` call, with `t % every_n_steps == 0`), each compared
 with the step just before it, whose gradient signs and weights are kept for
-that purpose. With `every_n_steps=1` every step is measured. On a measured
+that purpose (a measured step without it, such as the fit's first, counts
+no sign flips and no weight change). With `every_n_steps=1` every step is
+measured. Every op waits for the step's gradients, so a call of the
+training step that stops before them (at the end of data of unknown
+length) leaves no trace. On a measured
 step, per weight `w` with gradient `g` (`zt`, `rt`: the zero and release
 thresholds):
 
@@ -62,12 +66,13 @@ class GradientTracker:
         per-measured-step statistics.
       stride: Record every this many steps of an epoch in the heatmap (see
         `set_stride`).
+      remember_all: Keep every step to compare with (see `set_every_n_steps`).
 
     A tracker serves one `fit` call: its step 0 is the fit's first step.
     """
 
     def __init__(self, shapes, groups, samples, zero_threshold, release_threshold,
-                 every_n_steps, heatmap_steps, stride=1):
+                 every_n_steps, heatmap_steps, stride=1, remember_all=False):
         self.every_n_steps = int(every_n_steps)
         self.heatmap_steps = int(heatmap_steps)
         self._sizes = [int(np.prod(s, dtype=np.int64)) for s in shapes]
@@ -90,6 +95,10 @@ class GradientTracker:
             self._pending = [variable(tf.zeros([n], tf.bool), "pending") for n in self._sizes]
             self._nonzero = [variable(tf.zeros([n], tf.bool), "nonzero") for n in self._sizes]
             self._step = variable(tf.constant(0, tf.int64), "step")
+            # The step kept in `_previous` (none yet: -2, never the one before a step).
+            self._previous_step = variable(tf.constant(-2, tf.int64), "previous_step")
+            self._every_n_steps = variable(tf.constant(self.every_n_steps, tf.int64), "every_n_steps")
+            self._remember_all = variable(tf.constant(bool(remember_all)), "remember_all")
             self._epoch_start = variable(tf.constant(0, tf.int64), "epoch_start")
             self._counters = variable(tf.zeros([2], tf.int64), "counters")
             self._totals = variable(tf.zeros([num_groups, columns], tf.float64), "totals")
@@ -119,61 +128,67 @@ class GradientTracker:
         update([[_float(part) for part in parts] for parts in grads], list(variables))
 
     def _update_fn(self, grads, variables):
+        # Every op waits for the gradients: on data of unknown length, Keras' last call of an
+        # epoch stops at the end of the data, before the gradients exist, and the ops that do
+        # not need them (the step counter, a branch's counters) would still run.
+        with tf.control_dependencies(_tensors(grads)):
+            step = tf.identity(self._step)
+        phase = step % self._every_n_steps
         # Few operations on the steps that are not measured: each costs microseconds.
-        k = self.every_n_steps
-        if k == 1:
-            self._measure(_sums(grads), variables)
-        else:
-            phase = self._step % k
-            branch = tf.where(phase == 0, 0, tf.where(phase == k - 1, 1, 2))
-            tf.switch_case(tf.cast(branch, tf.int32), [
-                lambda: self._measure(_sums(grads), variables),
-                lambda: self._remember(_sums(grads), variables),
-                tf.no_op,
-            ])
+        tf.cond(phase == 0, lambda: self._measure(_sums(grads), variables, step), tf.no_op)
+        remember = tf.logical_or(phase == self._every_n_steps - 1, self._remember_all)
+        tf.cond(remember, lambda: self._remember(_sums(grads), variables, step), tf.no_op)
         if self._sampled.shape[1]:
-            self._record_samples(grads)
-        self._step.assign_add(1)
+            self._record_samples(grads, step)
+        self._step.assign(step + 1)
 
-    def _remember(self, grads, variables):
+    def _remember(self, grads, variables, step):
         """Keeps the step before a measured one, to compare with."""
         weights = [_flat(v) for v in variables]
         for variable, value in zip(self._previous_grads + self._previous, self._masked(grads) + weights):
             variable.assign(value)
+        self._previous_step.assign(step)
         return tf.no_op()
 
-    def _measure(self, grads, variables):
+    def _measure(self, grads, variables, step):
+        """Adds a measured step, compared with the one before if that one was kept."""
+        has_previous = tf.equal(self._previous_step, step - 1)
         weights = [_flat(v) for v in variables]
         state = [[v.value() for v in variables]
                  for variables in (self._previous_grads, self._previous, self._pending, self._nonzero)]
-        rows, pending, nonzero = self._events(grads, weights, *state)
+        rows, pending, nonzero = self._events(grads, weights, *state, has_previous)
         for variable, value in zip(self._pending + self._nonzero, pending + nonzero):
             variable.assign(value)
-        if self.every_n_steps == 1:  # Else `_remember` keeps the step before the next one.
-            self._remember(grads, variables)
-        step = tf.matmul(self._groups, rows)  # Sums over each group's variables.
+        sums = tf.matmul(self._groups, rows)  # Sums over each group's variables.
         num_counts = len(COUNT_COLUMNS)
-        has_previous = tf.cast(self._step > 0, tf.float32)
-        norms = tf.sqrt(step[:, num_counts:]) * tf.stack([1.0, has_previous])
-        self._totals.assign_add(tf.cast(tf.concat([step[:, :num_counts], norms], 1), tf.float64))
+        norms = tf.sqrt(sums[:, num_counts:]) * tf.stack([1.0, tf.cast(has_previous, tf.float32)])
+        self._totals.assign_add(tf.cast(tf.concat([sums[:, :num_counts], norms], 1), tf.float64))
         slot = tf.minimum(self._counters[_MEASURED], self.heatmap_steps)  # Spare row: overflow.
         self._step_stats.scatter_update(
-            tf.IndexedSlices(tf.stack([step[:, 0], norms[:, 0]], 1)[None], slot[None])
+            tf.IndexedSlices(tf.stack([sums[:, 0], norms[:, 0]], 1)[None], slot[None])
         )
-        self._counters.assign_add(tf.stack([tf.constant(1, tf.int64), tf.cast(self._step > 0, tf.int64)]))
+        self._counters.assign_add(tf.stack([tf.constant(1, tf.int64), tf.cast(has_previous, tf.int64)]))
         return tf.no_op()
 
-    def _record_samples(self, grads):
+    def _record_samples(self, grads, step):
         """Writes the sampled gradients to row `epoch step // stride`: each row ends with the
         last step of its `stride` steps; steps past `heatmap_steps` rows go to a spare row."""
         values = tf.concat([_sum([_gather(part, s, cells) for part in parts])
                             for parts, s, cells in zip(grads, self._samples, self._sample_cells) if len(s)], 0)
-        row = tf.minimum((self._step - self._epoch_start) // self._stride, self.heatmap_steps)
+        row = tf.minimum((step - self._epoch_start) // self._stride, self.heatmap_steps)
         self._sampled.scatter_update(tf.IndexedSlices(values[None], row[None]))
 
     def set_stride(self, stride):
         """Records every `stride`-th step of the coming epochs in the heatmap."""
         self._stride.assign(int(stride))
+
+    def set_every_n_steps(self, every_n_steps, remember_all=False):
+        """Measures every `every_n_steps`-th step of the fit from now on; with `remember_all`,
+        keeps every step to compare with (so that a step after it can be measured whatever
+        `every_n_steps` becomes)."""
+        self.every_n_steps = int(every_n_steps)
+        self._every_n_steps.assign(self.every_n_steps)
+        self._remember_all.assign(bool(remember_all))
 
     def read_epoch(self):
         """Returns the epoch's raw statistics as NumPy arrays and starts a new epoch.
@@ -214,6 +229,12 @@ class GradientTracker:
             state.assign(tf.zeros_like(state))
 
 
+def _tensors(grads):
+    """The tensors that make up `grads` (lists of parts, dense or `tf.IndexedSlices`)."""
+    return [t for parts in grads for part in parts
+            for t in ((part.values, part.indices) if isinstance(part, tf.IndexedSlices) else (part,))]
+
+
 def _sum(parts):
     return parts[0] if len(parts) == 1 else tf.add_n(parts)
 
@@ -250,18 +271,20 @@ def _masked(grads, zero_threshold):
     return [tf.where(tf.abs(g) < zero_threshold, 0.0, g) for g in grads]
 
 
-def _events(grads, weights, previous_grads, previous, pending, nonzero, zero_threshold, release_threshold):
+def _events(grads, weights, previous_grads, previous, pending, nonzero, has_previous, zero_threshold,
+            release_threshold):
     """One measured step (pure, for XLA): per variable the `COUNT_COLUMNS` counts and the
     squared norms of `g` and `dw` (rows of `[V, 7]`), and the new pending and nonzero flags.
 
-    `previous_grads` are masked (`_masked`): a flip needs both gradients nonzero.
+    `previous_grads` are masked (`_masked`): a flip needs both gradients nonzero, and the
+    step before (`has_previous`).
     """
     rows, new_pending, new_nonzero = [], [], []
     count = lambda mask: tf.reduce_sum(tf.cast(mask, tf.float32))  # noqa: E731
     for g, w, g0, w0, p, nz in zip(grads, weights, previous_grads, previous, pending, nonzero):
         magnitude = tf.abs(g)
         zero, large = magnitude < zero_threshold, magnitude > release_threshold
-        flip = tf.logical_and(g * g0 < 0, tf.logical_not(zero))
+        flip = tf.logical_and(tf.logical_and(g * g0 < 0, tf.logical_not(zero)), has_previous)
         dw = w - w0
         curvature = dw * g
         rows.append(tf.stack([
