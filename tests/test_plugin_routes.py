@@ -169,7 +169,7 @@ def test_discriminative_reports_progress_then_is_cached(digits_logdir, cache_dir
     _, ready = get_json(client, path)
     assert len(list(cache_dir.glob("*.npz"))) == 1
     with np.load(next(cache_dir.glob("*.npz")), allow_pickle=False) as stored:
-        assert sorted(stored.files) == ["best_class", "importance"]
+        assert sorted(stored.files) == ["best_class", "importance", "neurons", "non_finite", "num_neurons"]
     start = time.perf_counter()
     status, again = get_json(client, path)
     assert status == 200 and again == ready

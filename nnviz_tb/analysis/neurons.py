@@ -11,16 +11,27 @@ import numpy as np
 from sklearn.ensemble import ExtraTreesClassifier
 from sklearn.manifold import MDS, TSNE
 
+from nnviz_tb.analysis.finite import finite_scaled
+
 NEURON_METHODS = ("mds", "tsne")
 # ExtraTrees parameters of the discriminative scores (one classifier per class).
 N_ESTIMATORS = 50
 MIN_SAMPLES_LEAF = 2
+# Neuron projections and discriminative maps of wider layers use this many
+# neurons, sampled (`sample_neurons`): the dissimilarity matrix is O(D**2).
+MAX_NEURONS = 2000
+
+
+def sample_neurons(num_neurons, limit=MAX_NEURONS, seed=0):
+    """Sorted indices of at most `limit` of `num_neurons` neurons, the same for the same arguments."""
+    if num_neurons <= limit:
+        return np.arange(num_neurons)
+    return np.sort(np.random.default_rng(seed).choice(num_neurons, limit, replace=False))
 
 
 def dead_neurons(activations):
-    """`[D]` bool: neurons whose activation is the same for every probe point."""
-    activations = np.asarray(activations, dtype=np.float64)
-    return np.ptp(np.nan_to_num(activations), axis=0) == 0
+    """`[D]` bool: neurons whose activation is the same for every probe point (NaN and inf count as 0)."""
+    return np.ptp(finite_scaled(activations), axis=0) == 0
 
 
 def dissimilarity(activations):
@@ -33,13 +44,14 @@ def dissimilarity(activations):
       `(distances [L, L], dead [D])`, where L is the number of live neurons
       (`~dead`), in their original order.
     """
-    activations = np.nan_to_num(np.asarray(activations, dtype=np.float64))
-    dead = dead_neurons(activations)
+    activations = finite_scaled(activations)
+    dead = np.ptp(activations, axis=0) == 0
     live = activations[:, ~dead]
     if live.shape[1] == 0:
         return np.zeros((0, 0)), dead
     correlation = np.corrcoef(live, rowvar=False).reshape(live.shape[1], live.shape[1])
-    distances = 1.0 - np.abs(np.clip(correlation, -1.0, 1.0))
+    # NaN only where a live neuron's spread underflows: treat it as uncorrelated.
+    distances = 1.0 - np.abs(np.clip(np.nan_to_num(correlation), -1.0, 1.0))
     np.fill_diagonal(distances, 0.0)
     return (distances + distances.T) / 2.0, dead
 
@@ -90,7 +102,7 @@ def discriminative_power(activations, labels, num_classes=None, random_state=0, 
       discriminative map shows it with opacity `importance / importance.max(axis=0)`,
       the importance normalised within that class.
     """
-    activations = np.nan_to_num(np.asarray(activations, dtype=np.float32))
+    activations = finite_scaled(activations).astype(np.float32)
     labels = np.asarray(labels)
     num_classes = num_classes or int(labels.max()) + 1
     importance = np.zeros((activations.shape[1], num_classes))

@@ -3,6 +3,8 @@
 import numpy as np
 from sklearn.decomposition import PCA
 
+from nnviz_tb.analysis.finite import finite_scaled
+
 METHODS = ("pca", "tsne")
 TSNE_PERPLEXITY = 30.0  # As in Rauber et al. (2017).
 _TSNE_EXAGGERATION_ITER = 250
@@ -14,7 +16,8 @@ def project(data, method, progress=None, random_state=0, init=None):
     """Projects `[N, D]` data to `[N, 2]` float32, in canonical position.
 
     Args:
-      data: Activations; NaN and infinite values are replaced by 0.
+      data: Activations; NaN and infinite values are replaced by 0, and
+        all are divided by the largest magnitude (which changes no layout).
       method: `"pca"` or `"tsne"` (openTSNE, perplexity 30, PCA
         initialisation, so the same data always gives the same layout).
       progress: Optional callable taking a fraction in [0, 1].
@@ -24,7 +27,7 @@ def project(data, method, progress=None, random_state=0, init=None):
         it is shrunk to a small spread and the early-exaggeration phase is
         skipped, as suggested for dynamic t-SNE. Ignored by PCA.
     """
-    data = np.nan_to_num(np.asarray(data, dtype=np.float32), posinf=0.0, neginf=0.0)
+    data = finite_scaled(data)
     n = len(data)
     if n < 3 or np.ptp(data, axis=0).max(initial=0.0) == 0.0:
         points = np.zeros((n, 2), np.float32)  # Constant data: nothing to separate.

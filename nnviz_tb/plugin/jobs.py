@@ -9,11 +9,15 @@ its work again. A bounded in-memory map from the record's identity (run,
 tag, wall time, analysis) to the result makes repeated requests cheap.
 
 Results are dicts of plain NumPy arrays (scalars as 0-d arrays), stored as
-`.npz` files without pickles.
+`.npz` files without pickles, written to a temporary file and renamed into
+place. A cache file that cannot be read or does not hold the arrays and
+shapes the analysis promises (what a crash or a full disk leaves) is
+recomputed and replaced; a failed write is logged once and retried next time.
 """
 
 import collections
 import concurrent.futures
+import contextlib
 import dataclasses
 import hashlib
 import logging
@@ -22,12 +26,13 @@ import sys
 import tempfile
 import threading
 import time
+import zipfile
 
 import numpy as np
 
 logger = logging.getLogger(__name__)
 
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,11 +45,14 @@ class Analysis:
       compute: `compute(data [N, D], labels [N], progress, init)` returning a
         dict of NumPy arrays; `progress(fraction)` reports how far it is,
         `init` is the result of the `Request.init` job, or None.
+      shapes: `shapes(N, D)` returning `{name: shape}` of every array a
+        result of `[N, D]` activations holds (checks cached results).
     """
 
     key: str
     title: str
     compute: object
+    shapes: object
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,6 +103,7 @@ class Jobs:
         self._running = {}  # identity -> (future, progress list)
         self._lock = threading.Lock()
         self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="nnviz-analysis")
+        self._write_failed = False  # Warn about a failing disk cache once.
 
     def get(self, requests):
         """Returns `(results, progress)`; `results` is None until all are ready.
@@ -142,7 +151,7 @@ class Jobs:
             with self._lock:
                 init = self._memory.get(request.init.identity)
         path = self._path(_digest(data, request.labels, request.analysis.key, init))
-        result = self._read_disk(path)
+        result = self._read_disk(path, request.analysis.shapes(*data.shape))
         if result is None:
             result = self._run(request, data, progress, init)
             self._write_disk(path, result)
@@ -174,27 +183,42 @@ class Jobs:
         return None if self._cache_dir is None else os.path.join(self._cache_dir, digest + ".npz")
 
     @staticmethod
-    def _read_disk(path):
+    def _read_disk(path, shapes):
+        """The cached result at `path` if it holds exactly the arrays of `shapes`, else None."""
         if path is None or not os.path.exists(path):
             return None
         try:
             with np.load(path, allow_pickle=False) as stored:
-                return {name: stored[name] for name in stored.files}
-        except (OSError, ValueError, KeyError):
-            return None  # A damaged cache file is recomputed.
+                result = {name: stored[name] for name in stored.files}
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:
+            logger.info("nnviz_tb: recomputing the damaged cache file %s: %s", path, e)
+            return None
+        if set(result) != set(shapes) or any(result[k].shape != s or result[k].dtype.kind not in "biuf"
+                                              for k, s in shapes.items()):
+            logger.info("nnviz_tb: recomputing the cache file %s: it does not match its analysis", path)
+            return None
+        return result
 
     def _write_disk(self, path, result):
+        """Writes `result` to `path` atomically; a failure is logged (once) and retried next time."""
         if path is None:
             return
+        tmp = None
         try:
             os.makedirs(self._cache_dir, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self._cache_dir, suffix=".tmp")
             with os.fdopen(fd, "wb") as f:
                 np.savez(f, **result)
             os.replace(tmp, path)
+            self._write_failed = False
         except OSError as e:
-            logger.warning("nnviz_tb: cannot write the analysis cache in %s: %s", self._cache_dir, e)
-            self._cache_dir = None
+            if not self._write_failed:
+                logger.warning("nnviz_tb: cannot write the analysis cache in %s (results stay in "
+                               "memory; retrying with the next result): %s", self._cache_dir, e)
+            self._write_failed = True
+            if tmp is not None:
+                with contextlib.suppress(OSError):
+                    os.remove(tmp)
 
 
 def _digest(data, labels, analysis_key, init):

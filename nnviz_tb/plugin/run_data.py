@@ -1,13 +1,23 @@
-"""Reads nnviz summaries through TensorBoard's data provider."""
+"""Reads nnviz summaries through TensorBoard's data provider, checking each one.
+
+A summary that breaks the format (see `nnviz_tb.metadata`) is skipped and
+reported in its run's `problems`; it never hides the other runs or records.
+"""
 
 import collections
 import dataclasses
 import threading
 
+import numpy as np
 from tensorboard import errors
 from tensorboard.data import provider
 
 from nnviz_tb import metadata
+from nnviz_tb.plugin.corrupt import CorruptDataError
+
+# More class ids than this (labels such as 0, 100000, 200000, ...) are compacted
+# to the ids the probe uses, so the tab never lists millions of empty classes.
+MAX_CLASSES = 1000
 
 
 @dataclasses.dataclass
@@ -23,8 +33,9 @@ class RunIndex:
     """What one run holds.
 
     `probe` (None if the run has no activations), `activations`
-    `{layer: {epoch: Record}}`, `predictions` `{epoch: Record}`, and for the
-    other loggers' summaries `others` `{kind: [(content dict, Record)]}`.
+    `{layer: {epoch: Record}}`, `predictions` `{epoch: Record}`, for the
+    other loggers' summaries `others` `{kind: [(content dict, Record)]}`, and
+    `problems`: one sentence per summary that was skipped.
     """
 
     probe: Record = None
@@ -32,9 +43,32 @@ class RunIndex:
     predictions: dict = dataclasses.field(default_factory=dict)
     shapes: dict = dataclasses.field(default_factory=dict)
     others: dict = dataclasses.field(default_factory=dict)
+    problems: list = dataclasses.field(default_factory=list)
 
     def epochs(self):
         return sorted({e for by_epoch in self.activations.values() for e in by_epoch})
+
+
+@dataclasses.dataclass
+class Probe:
+    """A run's decoded probe summary.
+
+    Attributes:
+      info: The callback's description (`layers`, ...), checked.
+      labels: int32 `[N]` class of each probe point, in `0 .. len(class_names) - 1`.
+      class_names: One name per class.
+      thumbnails: uint8 `[N, h, w(, 3)]`, or None.
+      problems: Sentences about what was dropped or changed while reading.
+      class_ids: `[C]` recorded id of each class when sparse ids were
+        compacted (predictions are mapped the same way), else None.
+    """
+
+    info: dict
+    labels: np.ndarray
+    class_names: list
+    thumbnails: np.ndarray = None
+    problems: list = dataclasses.field(default_factory=list)
+    class_ids: np.ndarray = None
 
 
 class RunData:
@@ -55,30 +89,28 @@ class RunData:
         """Returns `{run: RunIndex}` for every run with nnviz summaries.
 
         Activations without their probe summary are left out: there is
-        nothing to show of them until the probe is written.
+        nothing to show of them until the probe is written. A run whose
+        summaries are all malformed is listed with its `problems`.
         """
         listing = self._provider.list_blob_sequences(
             ctx, experiment_id=experiment_id, plugin_name=metadata.PLUGIN_NAME
         )
         runs = {}
         for run, tags in listing.items():
+            entry = RunIndex()
             probe = tags.get(metadata.PROBE_TAG)
-            entry = RunIndex(probe and Record(metadata.PROBE_TAG, probe.max_wall_time))
-            for tag, series in tags.items():
-                content = metadata.parse_plugin_content(series.plugin_content)
-                if content is None or content["kind"] == metadata.KIND_PROBE:
-                    continue
-                record = Record(tag, series.max_wall_time)
-                if content["kind"] == metadata.KIND_ACTIVATIONS:
-                    if probe is not None:
-                        entry.activations.setdefault(content["layer"], {})[content["epoch"]] = record
-                        entry.shapes[content["layer"]] = content.get("shape")
-                elif content["kind"] == metadata.KIND_PREDICTIONS:
-                    if probe is not None:
-                        entry.predictions[content["epoch"]] = record
-                else:
-                    entry.others.setdefault(content["kind"], []).append((content, record))
-            if probe is not None or entry.others:
+            contents = {}
+            for tag, series in sorted(tags.items()):
+                content, problem = metadata.read_plugin_content(series.plugin_content)
+                if problem:
+                    entry.problems.append("Summary %r skipped: %s." % (tag, problem))
+                elif tag == metadata.PROBE_TAG or content["kind"] != metadata.KIND_PROBE:
+                    contents[tag] = (content, Record(tag, series.max_wall_time))
+            if probe is not None and metadata.PROBE_TAG in contents:
+                entry.probe = Record(metadata.PROBE_TAG, probe.max_wall_time)
+            for tag, (content, record) in contents.items():
+                _add(entry, content, record)
+            if entry.probe is not None or entry.others or entry.problems:
                 runs[run] = entry
         return runs
 
@@ -90,9 +122,11 @@ class RunData:
         return entry
 
     def probe(self, ctx, experiment_id, run, entry):
-        """Returns `(info dict, labels [N], thumbnails or None)` of a run (cached).
+        """Returns the run's `Probe` (cached).
 
-        Raises `NotFoundError` for a run without activations.
+        Raises:
+          NotFoundError: for a run without activations.
+          CorruptDataError: if the probe summary cannot be read.
         """
         if entry.probe is None:
             raise errors.NotFoundError("Run %r has no activations." % (run,))
@@ -101,32 +135,34 @@ class RunData:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
-        blobs = self.read_blobs(ctx, experiment_id, run, entry.probe)
-        try:
-            info = metadata.decode_json(blobs[metadata.PROBE_INFO])
-            labels = metadata.decode_array(blobs[metadata.PROBE_LABELS])
-            raw_thumbs = blobs[metadata.PROBE_THUMBNAILS] if len(blobs) > 2 else b""
-            thumbs = metadata.decode_array(raw_thumbs) if raw_thumbs else None
-        except (ValueError, IndexError) as e:
-            raise errors.FailedPreconditionError(
-                "The probe summary of run %r is corrupt: %s" % (run, e)
-            )
-        value = (info, labels, thumbs)
+        value = _decode_probe(run, self.read_blobs(ctx, experiment_id, run, entry.probe))
         with self._lock:
             self._cache[key] = value
             while len(self._cache) > self._cache_entries:
                 self._cache.popitem(last=False)
         return value
 
-    def read_array(self, ctx, experiment_id, run, record):
-        """Reads the single array of an activations or predictions summary."""
+    def read_activations(self, ctx, experiment_id, run, record, probe):
+        """The float32 `[N, D]` activations of one summary; raises `CorruptDataError`."""
+        return self._read_checked(ctx, experiment_id, run, record, metadata.check_activations, len(probe.labels))
+
+    def read_predictions(self, ctx, experiment_id, run, record, probe):
+        """int32 `[N]` predicted classes in `probe`'s class ids (-1: another class)."""
+        predictions = self._read_checked(ctx, experiment_id, run, record, metadata.check_predictions,
+                                         len(probe.labels))
+        if probe.class_ids is None:
+            return predictions
+        found = np.searchsorted(probe.class_ids, predictions).clip(0, len(probe.class_ids) - 1)
+        return np.where(probe.class_ids[found] == predictions, found, -1).astype(np.int32)
+
+    def _read_checked(self, ctx, experiment_id, run, record, check, num_points):
         blobs = self.read_blobs(ctx, experiment_id, run, record)
         try:
-            return metadata.decode_array(blobs[0])
-        except (ValueError, IndexError) as e:
-            raise errors.FailedPreconditionError(
-                "The summary %r of run %r is corrupt: %s" % (record.tag, run, e)
-            )
+            if len(blobs) != 1:
+                raise metadata.FormatError("it holds %d blobs instead of 1" % len(blobs))
+            return check(metadata.decode_array(blobs[0]), num_points)
+        except metadata.FormatError as e:
+            raise CorruptDataError(run, record.tag, e)
 
     def read_blobs(self, ctx, experiment_id, run, record):
         """Reads all blobs of the latest step of a summary, as bytes."""
@@ -143,3 +179,55 @@ class RunData:
         return [
             self._provider.read_blob(ctx, blob_key=ref.blob_key) for ref in data[-1].values
         ]
+
+
+def _add(entry, content, record):
+    """Files one checked summary of a run in its `RunIndex`."""
+    kind = content["kind"]
+    if kind == metadata.KIND_PROBE:
+        return
+    if kind == metadata.KIND_ACTIVATIONS:
+        if entry.probe is not None:
+            entry.activations.setdefault(content["layer"], {})[content["epoch"]] = record
+            entry.shapes[content["layer"]] = content.get("shape")
+    elif kind == metadata.KIND_PREDICTIONS:
+        if entry.probe is not None:
+            entry.predictions[content["epoch"]] = record
+    else:
+        entry.others.setdefault(kind, []).append((content, record))
+
+
+def _decode_probe(run, blobs):
+    """The `Probe` of the probe summary's blobs; raises `CorruptDataError`."""
+    try:
+        if len(blobs) < 2:
+            raise metadata.FormatError("it holds %d blobs instead of 3" % len(blobs))
+        info, problems = metadata.read_probe_info(blobs[metadata.PROBE_INFO])
+        labels = metadata.check_labels(metadata.decode_array(blobs[metadata.PROBE_LABELS]))
+    except metadata.FormatError as e:
+        raise CorruptDataError(run, metadata.PROBE_TAG, e)
+    if info.get("num_points", len(labels)) != len(labels):
+        problems.append("The probe description says %s points but %d labels were recorded; %d are shown."
+                        % (info["num_points"], len(labels), len(labels)))
+    thumbnails = None
+    if len(blobs) > 2 and len(blobs[metadata.PROBE_THUMBNAILS]):
+        try:
+            thumbnails = metadata.check_thumbnails(metadata.decode_array(blobs[metadata.PROBE_THUMBNAILS]),
+                                                   len(labels))
+        except metadata.FormatError as e:
+            problems.append("Thumbnails not shown: %s." % e)
+    labels, names, class_ids = _classes(info.get("class_names", []), labels)
+    if class_ids is not None:
+        problems.append("Class ids are sparse (%d of up to %d used): shown as %d classes in order of id."
+                        % (len(class_ids), max(len(info.get("class_names", [])), class_ids[-1] + 1), len(class_ids)))
+    return Probe(info, labels, names, thumbnails, problems, class_ids)
+
+
+def _classes(names, labels):
+    """`(labels, one name per class, class_ids or None)`, compacting sparse class ids."""
+    count = max(len(names), int(labels.max()) + 1)
+    if count <= MAX_CLASSES:
+        return labels, list(names) + [str(c) for c in range(len(names), count)], None
+    used = np.unique(labels)
+    compact = [names[c] if c < len(names) else str(c) for c in used]
+    return np.searchsorted(used, labels).astype(np.int32), compact, used

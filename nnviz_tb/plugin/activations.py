@@ -1,0 +1,246 @@
+"""The data of the ActivationLogger's views: projections, neurons, thumbnails.
+
+Each `*_impl` returns plain data (no HTTP). Ready answers hold `notes`:
+sentences about what the tab shows differently from what was recorded
+(non-finite values drawn as 0, sampled neurons, unreadable predictions).
+"""
+
+import functools
+
+import numpy as np
+from tensorboard import errors
+
+from nnviz_tb.analysis import metrics, projection
+from nnviz_tb.plugin import analyses, jobs, routing, thumbnails, trails
+from nnviz_tb.plugin.corrupt import CorruptDataError
+
+
+def _points_json(points):
+    return np.round(points.astype(np.float64), 4).tolist()
+
+
+class Activations:
+    """Answers the activation routes of the runs in `data` (a `run_data.RunData`), computing in `jobs`."""
+
+    def __init__(self, data, analysis_jobs):
+        self._data = data
+        self._jobs = analysis_jobs
+        self._trails = trails.TrailCache()
+
+    def summary(self, ctx, experiment_id, run, entry):
+        """The `/runs` fields of a run's activations, and its `problems` (sentences)."""
+        problems = list(entry.problems)
+        probe = None
+        if entry.probe is not None:
+            try:
+                probe = self._data.probe(ctx, experiment_id, run, entry)
+                problems += probe.problems
+            except CorruptDataError as e:
+                problems.append("%s; its activations are not shown." % e)
+        info = probe.info if probe else {}
+        described = {layer["name"]: layer for layer in info.get("layers", [])}
+        layers = _layer_order(info, entry) if probe else []
+        thumbs = probe.thumbnails if probe else None
+        return {
+            "has_activations": bool(layers),
+            "layers": layers,
+            "epochs": entry.epochs() if probe else [],
+            "num_points": int(len(probe.labels)) if probe else 0,
+            "class_names": probe.class_names if probe else [],
+            "layer_info": [described.get(n, {"name": n}) for n in layers],
+            "has_thumbnails": thumbs is not None,
+            "thumbnail_shape": None if thumbs is None else list(thumbs.shape[1:3]),
+            "problems": problems,
+        }
+
+    def projection_impl(self, ctx, experiment_id, run, layer, epoch, method):
+        """One projection: `{"status": "ready", points, labels, predictions, notes, ...}` or computing."""
+        entry = self._data.run(ctx, experiment_id, run)
+        probe = self._data.probe(ctx, experiment_id, run, entry)
+        frames, progress, notes = self._frames(ctx, experiment_id, run, entry, probe, [(layer, epoch)], method)
+        if frames is None:
+            return {"status": "computing", "progress": progress}
+        frame = frames[0]
+        frame["points"] = _points_json(frame["points"])
+        frame["predictions"] = self._predictions(ctx, experiment_id, run, entry, probe, epoch, notes)
+        return dict(status="ready", labels=probe.labels.tolist(), k=metrics.DEFAULT_K, notes=notes, **frame)
+
+    def evolution_impl(self, ctx, experiment_id, run, over, layer, epoch, method, subset, bundle=False):
+        """Aligned projections of one epoch across layers, or one layer across epochs.
+
+        With `bundle`, also each point's trail through the frames, bundled per
+        class (`trails`: `{"samples": S, "points": [N][(F - 1) * S + 1][2]}`).
+        """
+        entry = self._data.run(ctx, experiment_id, run)
+        probe = self._data.probe(ctx, experiment_id, run, entry)
+        keys = _evolution_keys(run, entry, probe, over, layer, epoch, subset)
+        frames, progress, notes = self._frames(ctx, experiment_id, run, entry, probe, keys, method)
+        if frames is None:
+            return {"status": "computing", "progress": progress, "frames_total": len(keys)}
+        aligned = projection.align_sequence([frame["points"] for frame in frames])
+        result = {"status": "ready", "over": over, "labels": probe.labels.tolist(), "frames": frames,
+                  "k": metrics.DEFAULT_K, "notes": notes}
+        if bundle and len(frames) > 1:
+            result["trails"] = self._trails.bundled(aligned, probe.labels)
+        for frame, points in zip(frames, aligned):
+            frame["points"] = _points_json(points)
+            frame["predictions"] = self._predictions(ctx, experiment_id, run, entry, probe, frame["epoch"], notes)
+        return result
+
+    def neurons_impl(self, ctx, experiment_id, run, layer, epoch, method):
+        """Neurons of one layer in 2-D: `{"status": "ready", points (None if dead), dead, neurons, ...}`.
+
+        `neurons` are the indices of the neurons shown: all of them, or
+        `neurons.MAX_NEURONS` sampled ones of a wider layer (then said in `notes`).
+        """
+        result, progress, notes = self._analyse(ctx, experiment_id, run, layer, epoch,
+                                                lambda probe: analyses.neuron_projection(method))
+        if result is None:
+            return {"status": "computing", "progress": progress}
+        dead = result["dead"].astype(bool)
+        points = _points_json(np.nan_to_num(result["points"]))
+        return dict(
+            _neuron_fields(result, layer, epoch, notes),
+            points=[None if d else p for p, d in zip(points, dead)],
+            dead=dead.tolist(),
+        )
+
+    def discriminative_impl(self, ctx, experiment_id, run, layer, epoch):
+        """ExtraTrees importance of each neuron shown per class, and its best class (-1 if dead)."""
+        names = []
+
+        def analysis(probe):
+            names.extend(probe.class_names)
+            return analyses.discriminative(max(len(probe.class_names), 1))
+
+        result, progress, notes = self._analyse(ctx, experiment_id, run, layer, epoch, analysis)
+        if result is None:
+            return {"status": "computing", "progress": progress}
+        return dict(
+            _neuron_fields(result, layer, epoch, notes),
+            importance=np.round(result["importance"].astype(np.float64), 5).tolist(),
+            best_class=result["best_class"].tolist(),
+            class_names=names,
+        )
+
+    def thumbnail_impl(self, ctx, experiment_id, run, index=None):
+        """PNG bytes of one probe point's thumbnail, or with no `index` of them all.
+
+        All thumbnails come as one atlas: tiles in row-major order, `ceil(sqrt(N))`
+        tiles per row (the tab draws thumbnails at projected positions from it).
+        """
+        entry = self._data.run(ctx, experiment_id, run)
+        images = self._data.probe(ctx, experiment_id, run, entry).thumbnails
+        if images is None:
+            raise errors.NotFoundError("Run %r has no thumbnails." % (run,))
+        if index is None:
+            return thumbnails.png(thumbnails.atlas(images))
+        if index >= len(images):
+            raise errors.NotFoundError("No probe point %d in run %r." % (index, run))
+        return thumbnails.png(images[index])
+
+    # Helpers.
+
+    def _frames(self, ctx, experiment_id, run, entry, probe, keys, method):
+        """Projections of `[(layer, epoch)]`: `(frames or None, progress, notes)`.
+
+        Frames hold `layer`, `epoch`, `points` (`[N, 2]` array) and `neighborhood_hit`.
+        """
+        analysis = analyses.point_projection(method)
+        requests = []
+        for layer, epoch in keys:
+            # In a t-SNE sequence each frame starts from the layout of the one before.
+            init = requests[-1] if requests and method == "tsne" else None
+            requests.append(self._request(ctx, experiment_id, run, entry, probe, layer, epoch, analysis, init))
+        results, progress = self._jobs.get(requests)
+        if results is None:
+            return None, progress, []
+        frames = [
+            {"layer": layer, "epoch": epoch, "points": r["points"], "neighborhood_hit": float(r["neighborhood_hit"])}
+            for (layer, epoch), r in zip(keys, results)
+        ]
+        notes = [_non_finite_note(r, layer, epoch) for (layer, epoch), r in zip(keys, results) if r["non_finite"]]
+        return frames, 1.0, notes
+
+    def _analyse(self, ctx, experiment_id, run, layer, epoch, make_analysis):
+        """One analysis (`make_analysis(probe)`) of one record: `(result or None, progress, notes)`."""
+        entry = self._data.run(ctx, experiment_id, run)
+        probe = self._data.probe(ctx, experiment_id, run, entry)
+        request = self._request(ctx, experiment_id, run, entry, probe, layer, epoch, make_analysis(probe))
+        results, progress = self._jobs.get([request])
+        if results is None:
+            return None, progress, []
+        result = results[0]
+        notes = [_non_finite_note(result, layer, epoch)] if result["non_finite"] else []
+        return result, 1.0, notes
+
+    def _request(self, ctx, experiment_id, run, entry, probe, layer, epoch, analysis, init=None):
+        """The `jobs.Request` of `analysis` on the activations of `layer` at `epoch`."""
+        record = entry.activations.get(layer, {}).get(epoch)
+        if record is None:
+            raise errors.NotFoundError(
+                "No activations of layer %r at epoch %d in run %r." % (layer, epoch, run)
+            )
+        identity = (experiment_id, run, record.tag, record.wall_time, analysis.key)
+        return jobs.Request(
+            identity=identity if init is None else identity + (init.identity,),
+            load=functools.partial(self._data.read_activations, ctx, experiment_id, run, record, probe),
+            analysis=analysis,
+            labels=probe.labels,
+            description="%s of run %r, layer %r, epoch %d" % (analysis.title, run, layer, epoch),
+            init=init,
+        )
+
+    def _predictions(self, ctx, experiment_id, run, entry, probe, epoch, notes):
+        """The predicted classes at `epoch` as a list, or None (unreadable ones noted in `notes`)."""
+        record = entry.predictions.get(epoch)
+        if record is None:
+            return None
+        try:
+            return self._data.read_predictions(ctx, experiment_id, run, record, probe).tolist()
+        except CorruptDataError as e:
+            notes.append("%s; no predictions are shown for epoch %d." % (e, epoch))
+            return None
+
+
+def _evolution_keys(run, entry, probe, over, layer, epoch, subset):
+    """The `[(layer, epoch)]` frames of an evolution request."""
+    if over == "layers":
+        if epoch is None:
+            raise errors.InvalidArgumentError("Parameter 'epoch' is required.")
+        layers = subset or _layer_order(probe.info, entry)
+        keys = [(name, epoch) for name in layers if epoch in entry.activations.get(name, {})]
+    else:
+        if layer is None:
+            raise errors.InvalidArgumentError("Parameter 'layer' is required.")
+        if layer not in entry.activations:
+            raise errors.NotFoundError("Unknown layer %r in run %r." % (layer, run))
+        epochs = sorted(entry.activations[layer])
+        if subset is not None:
+            wanted = {routing.parse_count(e, "Each epoch") for e in subset}
+            epochs = [e for e in epochs if e in wanted]
+        keys = [(layer, e) for e in epochs]
+    if not keys:
+        raise errors.NotFoundError("No recorded data matches this request.")
+    return keys
+
+
+def _layer_order(info, entry):
+    """Recorded layers in the order the callback described them, then any others."""
+    described = [layer["name"] for layer in info.get("layers", [])]
+    layers = [name for name in described if name in entry.activations]
+    return layers + sorted(name for name in entry.activations if name not in described)
+
+
+def _non_finite_note(result, layer, epoch):
+    return "%d NaN or infinite activation values of layer %r at epoch %d are drawn as 0." % (
+        int(result["non_finite"]), layer, epoch)
+
+
+def _neuron_fields(result, layer, epoch, notes):
+    """The fields the neuron routes share: which neurons are shown, and the notes."""
+    shown, num_neurons = result["neurons"], int(result["num_neurons"])
+    if len(shown) < num_neurons:
+        notes = notes + ["{:,} of {:,} neurons, sampled (the same ones at every epoch).".format(len(shown), num_neurons)]
+    return {"status": "ready", "layer": layer, "epoch": epoch, "neurons": shown.tolist(),
+            "num_neurons": num_neurons, "notes": notes}
