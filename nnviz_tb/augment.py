@@ -2,7 +2,10 @@
 
 An augmentation is any callable `augment(x, rng) -> x'` that returns a
 randomly changed copy of one input `x` (same shape), drawing its randomness
-from the NumPy `Generator` `rng`. `RandomAugmentation` is the default.
+from the NumPy `Generator` `rng`. For a model with several inputs, `x` is
+one sample of each, as a list or dict like the probe's. `RandomAugmentation`
+is the default; it changes only floating-point inputs (integers such as
+token ids are left as they are: noise would make them other, or invalid, ids).
 """
 
 import numpy as np
@@ -18,7 +21,8 @@ class RandomAugmentation:
     extended), then noise with standard deviation `noise` times the value
     range of the input is added. Inputs that are not images (see
     `nnviz_tb.probe.make_thumbnails` for what counts as one) only get the
-    noise.
+    noise. Inputs that are not floating-point (token ids, masks) are
+    returned unchanged; a list or dict of inputs is augmented input by input.
 
     Args:
       max_shift: Largest shift in pixels. Defaults to 2.
@@ -41,14 +45,20 @@ class RandomAugmentation:
         )
 
     def __call__(self, x, rng):
+        if isinstance(x, dict):
+            return {key: self(value, rng) for key, value in x.items()}
+        if isinstance(x, (list, tuple)):
+            return [self(value, rng) for value in x]
         x = np.asarray(x)
+        if not is_float(x):
+            return x.copy()
         image = _as_image(x, self.image_shape)
         values = x.astype(np.float32)
         if image is not None:
             values = self._move(image.astype(np.float32), rng).reshape(x.shape)
         spread = float(np.ptp(x)) if x.size else 0.0
         values = values + rng.normal(0.0, self.noise * spread, size=x.shape)
-        return values.astype(x.dtype if np.issubdtype(x.dtype, np.floating) else np.float32)
+        return values.astype(x.dtype)
 
     def _move(self, image, rng):
         """Rotates and shifts an `[H, W]` or `[H, W, C]` image about its centre."""
@@ -74,17 +84,64 @@ def _as_image(x, image_shape):
     return x if x.ndim in (2, 3) else None
 
 
+def is_float(array):
+    """Whether an input array holds floating-point values (which augmentations may vary)."""
+    return np.issubdtype(np.asarray(array).dtype, np.floating)
+
+
+def named_inputs(x):
+    """`[(name, array)]` of a probe's inputs: `x` itself (name None), a list's or a dict's."""
+    if isinstance(x, dict):
+        return [(str(key), value) for key, value in x.items()]
+    if isinstance(x, (list, tuple)):
+        return [("input %d" % i, value) for i, value in enumerate(x)]
+    return [(None, x)]
+
+
+def _map(function, *structures):
+    """`function` applied to the arrays of same-structured inputs, keeping the structure."""
+    first = structures[0]
+    if isinstance(first, dict):
+        return {key: function(*(s[key] for s in structures)) for key in first}
+    if isinstance(first, (list, tuple)):
+        if any(len(s) != len(first) for s in structures):
+            raise TypeError("%d inputs instead of %d" % (len(structures[-1]), len(first)))
+        return [function(*parts) for parts in zip(*structures)]
+    return function(*structures)
+
+
+def sample(x, index):
+    """Probe point `index` of inputs `x` (an array, or a list/dict of arrays)."""
+    return _map(lambda array: np.asarray(array)[index], x)
+
+
+def concatenate(x, copies):
+    """Inputs `x` followed by `copies` (same structure), input by input."""
+    return _map(lambda a, b: np.concatenate([np.asarray(a), np.asarray(b).astype(np.asarray(a).dtype)]), x, copies)
+
+
 def augmented_copies(x, augment, num, seed):
-    """`num` augmentations of one input `x`, stacked: `[num, *x.shape]`.
+    """`num` augmentations of one input `x`, stacked: `[num, *x.shape]` (input by input).
 
     Raises:
-      ValueError: if `augment` returns something of another shape.
+      ValueError: if `augment` returns something of another shape or structure.
     """
     rng = np.random.default_rng(seed)
-    copies = np.stack([np.asarray(augment(x, rng)) for _ in range(num)])
-    if copies.shape[1:] != np.shape(x):
+    copies = [augment(x, rng) for _ in range(num)]
+    try:
+        return _map(lambda original, *variants: _stacked(original, variants), x, *copies)
+    except (KeyError, TypeError) as e:
+        raise ValueError(
+            "The 'augment' callable must return inputs structured like its argument (%s). "
+            "Got %r instead (%s)." % (type(x).__name__, type(copies[0]).__name__, e)
+        ) from e
+
+
+def _stacked(original, variants):
+    stacked = np.stack([np.asarray(v) for v in variants])
+    if stacked.shape[1:] != np.shape(original):
         raise ValueError(
             "The 'augment' callable must return an input of shape %s. Got shape %s instead."
-            % (np.shape(x), copies.shape[1:])
+            % (np.shape(original), stacked.shape[1:])
         )
-    return copies
+    return stacked

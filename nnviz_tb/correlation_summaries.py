@@ -33,18 +33,22 @@ class CorrelationSummaries:
 
     Attributes:
       layers: Recorded layers, in depth order, with their `dims` and `reductions`.
+      columns: Per layer, the features (indices, evenly spaced) that stand for
+        a layer wider than the cap (`sampled` keeps them), or None for all.
       measures: Cross-layer measures (`correlation.MEASURES`).
       matrix_layers: Layers whose feature and sample matrices are written.
       labels: Probe labels `[N]`, and `class_names`.
       max_features, max_samples: Size caps of those matrices; the samples
         are chosen once, by `correlation.class_balanced`.
       augmentation: Description of the augmentation (None if off), of the
-        probe point `input_index`, `num_augmentations` times.
+        probe point `input_index`, `num_augmentations` times;
+        `augmentation_note` why it is off or partial (None if neither).
       threshold: Variance ratio under which a feature counts as invariant.
     """
 
     layers: list
     dims: list
+    columns: list
     reductions: list
     measures: tuple
     matrix_layers: list
@@ -53,12 +57,22 @@ class CorrelationSummaries:
     max_features: int
     max_samples: int
     augmentation: str
+    augmentation_note: str
     input_index: int
     num_augmentations: int
     threshold: float
 
     def __post_init__(self):
         self.sample_indices = correlation.class_balanced(self.labels, self.max_samples)
+        self.sampled_dims = [d if c is None else len(c) for d, c in zip(self.dims, self.columns)]
+        self.plan = correlation.plan_cross_layer(self.sampled_dims, self.labels, self.max_features)
+
+    def sampled(self, outputs):
+        """`{layer: [n, D]}` outputs with only the kept `columns` of wide layers (copies)."""
+        return {
+            name: outputs[name] if columns is None else outputs[name][:, columns]
+            for name, columns in zip(self.layers, self.columns)
+        }
 
     def write(self, step, activations, augmented):
         """Writes one epoch: `activations` `{layer: [N, D]}`, `augmented` `{layer: [A, D]}` or None."""
@@ -73,7 +87,8 @@ class CorrelationSummaries:
                 self._write_augmentation_variance(step, layers, augmented)
 
     def _write_cross_layer(self, step, layers):
-        scores = correlation.cross_layer_scores(layers, self.measures)
+        scores = correlation.cross_layer_scores(layers, self.measures, self.plan)
+        points = self.plan.points
         write_blobs(
             metadata.correlations_tag(step),
             [metadata.encode_array(scores[m].astype(np.float32)) for m in self.measures],
@@ -84,8 +99,13 @@ class CorrelationSummaries:
                 layers=self.layers,
                 dims=self.dims,
                 reductions=self.reductions,
+                sampled_dims=self.sampled_dims,
                 live_features=[int(layer.live.sum()) for layer in layers],
                 measures=list(self.measures),
+                num_points=len(self.labels),
+                score_points=len(self.labels) if points is None else len(points),
+                pearson_features=self.plan.pearson_features,
+                augmentation_note=self.augmentation_note,
             ),
         )
         for measure in self.measures:
@@ -95,6 +115,9 @@ class CorrelationSummaries:
 
     def _write_matrices(self, step, name, layer):
         features, _, feature_indices = correlation.feature_correlations(layer, self.max_features)
+        columns = self.columns[self.layers.index(name)]
+        if columns is not None:
+            feature_indices = columns[feature_indices]
         samples, _ = correlation.sample_correlations(layer, self.sample_indices)
         blobs = [None] * 5
         blobs[metadata.FEATURE_MATRIX] = metadata.encode_array(features.astype(np.float16))
@@ -111,7 +134,7 @@ class CorrelationSummaries:
                 metadata.KIND_FEATURE_CORRELATIONS,
                 layer=name,
                 epoch=step,
-                num_features=len(layer.live),
+                num_features=self.dims[self.layers.index(name)],
                 num_points=len(self.labels),
                 class_names=self.class_names,
                 feature_sampling="evenly_spaced(%d)" % self.max_features,
@@ -129,6 +152,8 @@ class CorrelationSummaries:
                 metadata.KIND_AUGMENTATION_VARIANCE,
                 epoch=step,
                 layers=self.layers,
+                dims=self.dims,
+                sampled_dims=self.sampled_dims,
                 input_index=self.input_index,
                 num_augmentations=self.num_augmentations,
                 augmentation=self.augmentation,

@@ -236,13 +236,6 @@ def test_unknown_matrix_layer_fails_before_training(tmp_path):
     assert not list(tmp_path.glob("events*"))
 
 
-def test_multi_input_probe_needs_augmentation_off(tmp_path):
-    x, y = digits()
-    with pytest.raises(ValueError, match="num_augmentations=0"):
-        nnviz_tb.CorrelationLogger(str(tmp_path), probe=([x[:20], x[:20]], y[:20]))
-    nnviz_tb.CorrelationLogger(str(tmp_path), probe=([x[:20], x[:20]], y[:20]), num_augmentations=0)
-
-
 @pytest.fixture(scope="module")
 def client(trained_logdir):
     return make_client(str(trained_logdir))[0]
@@ -306,9 +299,9 @@ def test_undefined_scores_are_null_not_nan(tmp_path):
     values = {"live": rng.normal(size=(40, 3)), "dead": np.zeros((40, 2))}
     augmented = {"live": rng.normal(size=(6, 3)), "dead": np.zeros((6, 2))}
     summaries = CorrelationSummaries(
-        layers=["live", "dead"], dims=[3, 2], reductions=["none"] * 2, measures=("cka",),
+        layers=["live", "dead"], dims=[3, 2], columns=[None, None], reductions=["none"] * 2, measures=("cka",),
         matrix_layers=["dead"], labels=labels, class_names=["a", "b"], max_features=8, max_samples=8,
-        augmentation="test", input_index=0, num_augmentations=6, threshold=0.01,
+        augmentation="test", augmentation_note=None, input_index=0, num_augmentations=6, threshold=0.01,
     )
     writer = NnvizWriter(str(tmp_path / "run"))
     writer.submit(functools.partial(summaries.write, 0, values, augmented))

@@ -21,6 +21,8 @@ both defined for layers of different widths:
 A score is undefined (`NaN`) when a layer has no live feature.
 """
 
+import dataclasses
+
 import numpy as np
 
 MEASURES = ("cka", "pearson")
@@ -63,45 +65,151 @@ def _statistics(activations):
     return LayerStatistics(activations)
 
 
-def _pair_scores(x, y, cross, self_norms):
-    """`{measure: score}` of two centred layers from their cross product `Xc' Yc`."""
-    if cross.size == 0:
-        return {"cka": np.nan, "pearson": np.nan}
-    cka = np.square(cross, dtype=np.float64).sum() / (self_norms[0] * self_norms[1])
-    r = cross / (len(x.values) * np.outer(x.std, y.std)).astype(np.float32)
-    np.abs(r, out=r)
-    pearson = (r.max(axis=1).mean() + r.max(axis=0).mean()) / 2.0
-    return {"cka": min(cka, 1.0), "pearson": min(pearson, 1.0)}
+# Bounds of one record's cross-layer scores (see `plan_cross_layer`).
+CKA_WORK = 5e10  # Multiply-adds of the linear CKA of all layer pairs.
+PEARSON_WORK = 2e10  # Multiply-adds of the best-match |r| of all layer pairs.
+GRAM_BYTES = 256 * 2**20  # Memory of the N x N Gram matrices held at once.
 
 
-def cross_layer_scores(activations, measures=MEASURES):
+@dataclasses.dataclass(frozen=True)
+class CrossLayerPlan:
+    """How the scores of every layer pair are computed, within the bounds above.
+
+    Attributes:
+      points: Probe indices the scores are computed over, or None for all.
+      grams: Linear CKA from the points' N x N Gram matrices `Xc Xc'` (else
+        from the features' cross products `Xc' Yc`; the same number).
+      pearson_features: Features per layer (evenly spaced, see
+        `evenly_spaced`) that best-match |r| compares, or None for all.
+    """
+
+    points: object = None
+    grams: bool = False
+    pearson_features: object = None
+
+
+def plan_cross_layer(dims, labels, max_features):
+    """The cheapest exact plan for layers of widths `dims`, or one within the bounds.
+
+    Linear CKA costs `n (sum D)^2 / 2` multiply-adds from the features, or
+    `n^2 (sum D + L^2 / 2)` from Gram matrices (and `L n^2` floats); the
+    cheaper form is used over all `n` probe points if it stays within
+    `CKA_WORK` and `GRAM_BYTES`, else over the most points (class-balanced,
+    see `class_balanced`) that do. Best-match |r| costs
+    `n sum_{i<j} P_i P_j` for `P` features per layer: at most `max_features`,
+    fewer if needed to stay within `PEARSON_WORK`.
+    """
+    dims = np.asarray(dims, dtype=np.float64)
+    total, count, limit = dims.sum(), len(dims), len(labels)
+    features_per_point = max((total**2 + np.square(dims).sum()) / 2, 1.0)
+    from_features = min(limit, int(CKA_WORK / features_per_point))
+    grams_per_point = total + count * (count + 1) / 2
+    from_grams = min(limit, int(np.sqrt(CKA_WORK / grams_per_point)), int(np.sqrt(GRAM_BYTES / (4 * count))))
+    if from_features == from_grams == limit:
+        grams = limit * grams_per_point < features_per_point
+    else:
+        grams = from_grams > from_features
+    num = max(from_grams if grams else from_features, min(limit, 2))
+    points = None if num >= limit else np.sort(class_balanced(labels, num))
+
+    def pearson_work(cap):
+        sizes = np.minimum(dims, cap)
+        return num * (sizes.sum() ** 2 - np.square(sizes).sum()) / 2
+
+    cap = max_features
+    while cap > 1 and pearson_work(cap) > PEARSON_WORK:
+        cap = max(1, int(cap * 0.9))
+    return CrossLayerPlan(points, bool(grams), None if cap >= dims.max(initial=0) else cap)
+
+
+def _point_values(layer, points):
+    """`[n, L]` live features centred over `points` (all if None); zero where constant there."""
+    if points is None:
+        return layer.values
+    values = layer.values[points]
+    return values - values.mean(axis=0, dtype=np.float64).astype(np.float32)
+
+
+def _standardized(layer, points, cap):
+    """z-scores over `points` of the live ones of `cap` evenly spaced features (varying there)."""
+    chosen = evenly_spaced(len(layer.live), len(layer.live) if cap is None else cap)
+    columns = np.cumsum(layer.live)[chosen[layer.live[chosen]]] - 1  # Among the live features.
+    values = layer.values[:, columns] if points is None else layer.values[np.ix_(points, columns)]
+    values = values[:, values.max(axis=0, initial=0) > values.min(axis=0, initial=0)]
+    values = values - values.mean(axis=0, dtype=np.float64).astype(np.float32)
+    return values / np.sqrt(np.square(values, dtype=np.float64).mean(axis=0)).astype(np.float32)
+
+
+def _cka_from_grams(layers, points):
+    num = len(layers[0].values) if points is None else len(points)
+    grams = np.empty((len(layers), num * num), np.float32)
+    for i, layer in enumerate(layers):
+        values = _point_values(layer, points)
+        grams[i] = (values @ values.T).ravel()
+    products = grams @ grams.T
+    return _normalised(products.astype(np.float64))
+
+
+def _cka_from_features(layers, points):
+    values = [_point_values(layer, points) for layer in layers]
+    products = np.zeros((len(layers), len(layers)))
+    for i, j, cross in _pair_blocks(values):
+        products[i, j] = products[j, i] = np.square(cross, dtype=np.float64).sum()
+    return _normalised(products)
+
+
+def _pair_blocks(values):
+    """Yields `(i, j, values[i]' values[j])` for `i <= j` of the non-empty `[n, K]` arrays,
+    one matrix product per `i`."""
+    kept = [k for k, v in enumerate(values) if v.shape[1]]
+    for position, i in enumerate(kept):
+        later = kept[position:]
+        product = values[i].T @ np.concatenate([values[j] for j in later], axis=1)
+        starts = np.cumsum([0] + [values[j].shape[1] for j in later])
+        for j, start, stop in zip(later, starts[:-1], starts[1:]):
+            yield i, j, product[:, start:stop]
+
+
+def _normalised(products):
+    """CKA `<Kx, Ky> / (|Kx| |Ky|)` from the `[L, L]` inner products; NaN for an empty layer."""
+    norms = np.sqrt(np.diagonal(products))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cka = products / np.outer(norms, norms)
+    cka[(norms == 0)[:, None] | (norms == 0)[None, :]] = np.nan
+    np.fill_diagonal(cka, np.where(norms > 0, 1.0, np.nan))
+    return np.minimum(cka, 1.0)
+
+
+def _best_match(layers, points, cap):
+    """`[L, L]` best-match |r| (see the module docstring) of `cap` features per layer."""
+    z = [_standardized(layer, points, cap) for layer in layers]
+    scores = np.full((len(layers), len(layers)), np.nan)
+    for i, j, cross in _pair_blocks(z):
+        r = np.abs(cross) / len(z[i])
+        scores[i, j] = scores[j, i] = min((r.max(axis=1).mean() + r.max(axis=0).mean()) / 2.0, 1.0)
+    return scores
+
+
+def cross_layer_scores(activations, measures=MEASURES, plan=CrossLayerPlan()):
     """Scores of every pair of layers.
 
     Args:
       activations: List of L arrays `[N, D_l]` (same N, any widths) or
         `LayerStatistics`.
       measures: Names from `MEASURES`.
+      plan: A `CrossLayerPlan` (from `plan_cross_layer`); the default uses
+        every point and feature.
 
     Returns:
       `{measure: [L, L] float64}`, symmetric, `NaN` where a layer has no live
-      feature. One `X' Y` product per pair serves every measure.
+      feature (over the plan's points).
     """
     layers = [_statistics(a) for a in activations]
-    scores = {m: np.full((len(layers), len(layers)), np.nan) for m in measures}
-
-    def store(i, j, pair):
-        for m in measures:
-            scores[m][i, j] = scores[m][j, i] = pair[m]
-
-    norms = []
-    for i, x in enumerate(layers):  # The diagonal first: it gives the norms of `Xc' Xc`.
-        gram = x.values.T @ x.values
-        norms.append(np.linalg.norm(gram))
-        store(i, i, _pair_scores(x, x, gram, (norms[i], norms[i])))
-    for i, x in enumerate(layers):
-        for j in range(i + 1, len(layers)):
-            y = layers[j]
-            store(i, j, _pair_scores(x, y, x.values.T @ y.values, (norms[i], norms[j])))
+    scores = {}
+    if "cka" in measures:
+        scores["cka"] = (_cka_from_grams if plan.grams else _cka_from_features)(layers, plan.points)
+    if "pearson" in measures:
+        scores["pearson"] = _best_match(layers, plan.points, plan.pearson_features)
     return scores
 
 

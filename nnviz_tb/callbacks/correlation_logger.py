@@ -1,7 +1,9 @@
 """`CorrelationLogger`: how layers, features and samples correlate while a model trains."""
 
 import functools
+import logging
 import numbers
+import threading
 
 import numpy as np
 
@@ -10,6 +12,8 @@ from nnviz_tb import probe as probe_lib
 from nnviz_tb.analysis import correlation
 from nnviz_tb.callbacks.epoch_recorder import ProbeRecorder, check_layer_names
 from nnviz_tb.correlation_summaries import CorrelationSummaries
+
+logger = logging.getLogger(__name__)
 
 
 class CorrelationLogger(ProbeRecorder):
@@ -126,14 +130,18 @@ class CorrelationLogger(ProbeRecorder):
         self.num_augmentations = num_augmentations
         self.augment_index = augment_index
         self.seed = seed
-        augmented = self._augmented_copies()
-        self._augmenting = augmented is not None
-        # The probe and its augmented copies go through the model in one pass.
-        self._inputs = np.concatenate([self.probe_x, augmented]) if self._augmenting else self.probe_x
+        augmented, self._augmentation_note = self._augmented_copies(default=augment is None)
+        self._set_inputs(augmented)
         self._summaries = None
+        self._pending = None
 
-    def _augmented_copies(self):
-        """The augmented inputs (the same at every epoch), or None if turned off."""
+    def _set_inputs(self, augmented):
+        """The probe and its augmented copies (if any) go through the model in one pass."""
+        self._augmenting = augmented is not None
+        self._inputs = augment_lib.concatenate(self.probe_x, augmented) if self._augmenting else self.probe_x
+
+    def _augmented_copies(self, default):
+        """`(augmented inputs or None, note or None)`: the copies are the same at every epoch."""
         if not callable(self.augment):
             raise ValueError("The 'augment' parameter must be callable. Got %r instead." % (self.augment,))
         num = self.num_augmentations
@@ -143,20 +151,27 @@ class CorrelationLogger(ProbeRecorder):
                 "Got %r instead." % (num,)
             )
         if num == 0:
-            return None
-        if not isinstance(self.probe_x, np.ndarray):
-            raise ValueError(
-                "The augmentation variance needs the probe inputs as one array; "
-                "set num_augmentations=0 for a model with several inputs."
-            )
+            return None, None
         index = self.augment_index
-        if not _is_int(index) or not 0 <= index < len(self.probe_x):
+        num_points = len(self.probe_labels)
+        if not _is_int(index) or not 0 <= index < num_points:
             raise ValueError(
                 "The 'augment_index' parameter must be the index of a probe point, "
-                "0 to %d. Got %r instead." % (len(self.probe_x) - 1, index)
+                "0 to %d. Got %r instead." % (num_points - 1, index)
             )
-        return augment_lib.augmented_copies(self.probe_x[index], self.augment, num, self.seed)
-
+        note = None
+        if default:
+            fixed = [name for name, array in augment_lib.named_inputs(self.probe_x) if not augment_lib.is_float(array)]
+            if len(fixed) == len(augment_lib.named_inputs(self.probe_x)):
+                return None, (
+                    "No augmentation variance: the probe inputs are integers (e.g. token ids), which "
+                    "the default augmentation cannot vary. Pass augment= a callable that varies them, "
+                    "or num_augmentations=0."
+                )
+            if fixed:
+                note = "Only the float inputs are augmented; %s (integers) stay as they are." % ", ".join(fixed)
+        copies = augment_lib.augmented_copies(augment_lib.sample(self.probe_x, index), self.augment, num, self.seed)
+        return copies, note
     def _layer_outputs(self):
         outputs = super()._layer_outputs()
         unknown = [n for n in self.matrix_layers or () if n not in outputs.names]
@@ -169,13 +184,17 @@ class CorrelationLogger(ProbeRecorder):
 
     def on_train_begin(self, logs=None):
         super().on_train_begin(logs)
+        self._pending = threading.Semaphore(1)
         self._summaries = self._describe_summaries()
+        if self._augmentation_note:
+            logger.warning("nnviz_tb CorrelationLogger: %s", self._augmentation_note)
 
     def _describe_summaries(self):
         outputs = self._outputs
         return CorrelationSummaries(
             layers=outputs.names,
             dims=outputs.dims,
+            columns=[None if d <= self.max_dim else correlation.evenly_spaced(d, self.max_dim) for d in outputs.dims],
             reductions=outputs.reductions,
             measures=self.measures,
             matrix_layers=outputs.names if self.matrix_layers is None else self.matrix_layers,
@@ -184,17 +203,46 @@ class CorrelationLogger(ProbeRecorder):
             max_features=self.max_features,
             max_samples=self.max_samples,
             augmentation=_describe(self.augment) if self._augmenting else None,
+            augmentation_note=self._augmentation_note,
             input_index=self.augment_index,
             num_augmentations=self.num_augmentations,
             threshold=self.invariance_threshold,
         )
 
     def _record(self, step):
-        outputs, _ = self._outputs(self._inputs)
-        num = len(self.probe_labels)
-        activations = {name: values[:num] for name, values in outputs.items()}
-        augmented = {name: values[num:] for name, values in outputs.items()} if self._augmenting else None
-        self._writer.submit(functools.partial(self._summaries.write, step, activations, augmented))
+        # At most one record is computed behind training: a crash loses at most that one.
+        self._pending.acquire()
+        try:
+            outputs = self._forward()
+            num = len(self.probe_labels)
+            activations = self._summaries.sampled({name: values[:num] for name, values in outputs.items()})
+            augmented = None
+            if self._augmenting:
+                augmented = self._summaries.sampled({name: values[num:] for name, values in outputs.items()})
+        except BaseException:
+            self._pending.release()
+            raise
+        self._writer.submit(functools.partial(self._write, step, activations, augmented))
+
+    def _forward(self):
+        """The layer outputs of the probe (and the augmented copies, unless the model fails on them)."""
+        try:
+            return self._outputs(self._inputs)[0]
+        except Exception as e:
+            if not self._augmenting:
+                raise
+            self._augmentation_note = "No augmentation variance: the model failed on the augmented copies (%s)." % (
+                str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__)
+            logger.warning("nnviz_tb CorrelationLogger: %s", self._augmentation_note)
+            self._set_inputs(None)
+            self._summaries = self._describe_summaries()
+            return self._outputs(self._inputs)[0]
+
+    def _write(self, step, activations, augmented):
+        try:
+            self._summaries.write(step, activations, augmented)
+        finally:
+            self._pending.release()
 
 
 def _is_int(value):

@@ -3,22 +3,58 @@
 Reads the summaries described in `nnviz_tb.metadata` ("Layer correlations")
 through `run_data.RunData`. Scores that are undefined (a layer or feature
 without live features, a flat sample) are `None` in the answers, never NaN
-or a made-up 0.
+or a made-up 0. A record whose content lacks a field or has one of the
+wrong type is skipped, with a sentence in the summary's `notes`; arrays of
+the wrong shape, infinite values or undecodable blobs answer
+`CorruptDataError` (422) for one record and are skipped with a note where
+a route answers for every epoch.
 """
+
+import numbers
 
 import numpy as np
 from tensorboard import errors
 
 from nnviz_tb import metadata
 from nnviz_tb.analysis import correlation
+from nnviz_tb.plugin.corrupt import CorruptDataError
 
 MEASURES = correlation.MEASURES
 OVER = ("features", "samples")
-# Content fields each kind needs; a record without them is skipped.
+
+
+def _is_count(value):
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= 0
+
+
+def _counts_per_layer(content, key):
+    value = content.get(key)
+    return isinstance(value, list) and len(value) == len(content["layers"]) and all(map(_is_count, value))
+
+
+def _is_threshold(content, key):
+    value = content.get(key)
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and value > 0
+
+
+# Content fields each kind needs (beyond those `metadata.read_plugin_content` checks), with
+# their check and what it expects; a record without them is skipped with a note.
 _REQUIRED = {
-    metadata.KIND_CORRELATIONS: ("epoch", "layers", "measures", "live_features"),
-    metadata.KIND_FEATURE_CORRELATIONS: ("epoch", "layer"),
-    metadata.KIND_AUGMENTATION_VARIANCE: ("epoch", "layers", "threshold"),
+    metadata.KIND_CORRELATIONS: (
+        ("epoch", lambda c, k: _is_count(c.get(k)), "a non-negative integer"),
+        ("layers", lambda c, k: isinstance(c.get(k), list), "a list of layer names"),
+        ("measures", lambda c, k: isinstance(c.get(k), list), "a list of measures"),
+        ("live_features", _counts_per_layer, "a count per layer"),
+    ),
+    metadata.KIND_FEATURE_CORRELATIONS: (
+        ("epoch", lambda c, k: _is_count(c.get(k)), "a non-negative integer"),
+        ("layer", lambda c, k: isinstance(c.get(k), str), "a layer name"),
+    ),
+    metadata.KIND_AUGMENTATION_VARIANCE: (
+        ("epoch", lambda c, k: _is_count(c.get(k)), "a non-negative integer"),
+        ("layers", lambda c, k: isinstance(c.get(k), list), "a list of layer names"),
+        ("threshold", _is_threshold, "a number > 0"),
+    ),
 }
 _DECIMALS = 4  # Of scores stored as float32.
 _MATRIX_DECIMALS = 3  # Of feature and sample matrices, stored as float16.
@@ -47,9 +83,26 @@ def _significant(values):
     return _json_array(np.where(values == 0, 0.0, np.round(values * up / down) / up * down))
 
 
-def _records(entry, kind):
-    """`[(content, Record)]` of one kind with all its fields, by epoch."""
-    found = [item for item in entry.others.get(kind, []) if all(k in item[0] for k in _REQUIRED[kind])]
+def _problem(content, kind):
+    """Why a record's content cannot be used, or None."""
+    for key, check, expected in _REQUIRED[kind]:
+        if key not in content:
+            return "its metadata has no %r" % key
+        if not check(content, key):
+            return "its metadata's %r must be %s" % (key, expected)
+    return None
+
+
+def _records(entry, kind, notes=None):
+    """`[(content, Record)]` of one kind with all its fields, by epoch; the others are
+    skipped, with a sentence each in `notes` (a list) if given."""
+    found = []
+    for content, record in entry.others.get(kind, []):
+        problem = _problem(content, kind)
+        if problem is None:
+            found.append((content, record))
+        elif notes is not None:
+            notes.append("Summary %r skipped: %s." % (record.tag, problem))
     return sorted(found, key=lambda item: item[0]["epoch"])
 
 
@@ -65,23 +118,28 @@ def _find(entry, kind, run, description, **wanted):
 
 def summary(entry):
     """The `correlations` field of a run in the `runs` route, or None if it has none."""
-    cross = _records(entry, metadata.KIND_CORRELATIONS)
-    matrices = _records(entry, metadata.KIND_FEATURE_CORRELATIONS)
-    variance = _records(entry, metadata.KIND_AUGMENTATION_VARIANCE)
-    if not (cross or matrices or variance):
+    notes = []
+    cross = _records(entry, metadata.KIND_CORRELATIONS, notes)
+    matrices = _records(entry, metadata.KIND_FEATURE_CORRELATIONS, notes)
+    variance = _records(entry, metadata.KIND_AUGMENTATION_VARIANCE, notes)
+    if not (cross or matrices or variance or notes):
         return None
     layers = _layer_union([c["layers"] for c, _ in reversed(cross + variance)])
     matrix_epochs = {}
     for content, _ in matrices:
         matrix_epochs.setdefault(content["layer"], []).append(content["epoch"])
     order = {name: i for i, name in enumerate(layers)}
+    latest = cross[-1][0] if cross else {}
+    note = latest.get("augmentation_note")
     return {
         "epochs": [c["epoch"] for c, _ in cross],
         "layers": layers,
-        "measures": cross[-1][0]["measures"] if cross else [],
+        "measures": latest.get("measures", []),
         "matrix_layers": sorted(matrix_epochs, key=lambda n: (order.get(n, len(order)), n)),
         "matrix_epochs": matrix_epochs,
         "augmentation_epochs": [c["epoch"] for c, _ in variance],
+        "augmentation_note": note if isinstance(note, str) else None,
+        "notes": notes,
     }
 
 
@@ -103,15 +161,26 @@ class Correlations:
     def __init__(self, data):
         self._data = data
 
-    def _read(self, ctx, experiment_id, run, record):
-        """The blobs of a record, decoded as arrays."""
+    def _read(self, ctx, experiment_id, run, record, shapes):
+        """The blobs of a record as arrays of the given `shapes` (None: any length on that axis).
+
+        Raises:
+          CorruptDataError: for undecodable blobs, other counts or shapes, or infinite values.
+        """
         blobs = self._data.read_blobs(ctx, experiment_id, run, record)
         try:
-            return [metadata.decode_array(blob) for blob in blobs]
+            if len(blobs) != len(shapes):
+                raise ValueError("it holds %d arrays instead of %d" % (len(blobs), len(shapes)))
+            arrays = [metadata.decode_array(blob) for blob in blobs]
+            for k, (array, shape) in enumerate(zip(arrays, shapes)):
+                if array.ndim != len(shape) or any(s is not None and s != d for s, d in zip(shape, array.shape)):
+                    raise ValueError("array %d has shape %s instead of %s" % (
+                        k, list(array.shape), ["any" if s is None else s for s in shape]))
+                if array.dtype.kind == "f" and np.isinf(array).any():
+                    raise ValueError("array %d holds infinite values" % k)
         except ValueError as e:
-            raise errors.FailedPreconditionError(
-                "The summary %r of run %r is corrupt: %s" % (record.tag, run, e)
-            )
+            raise CorruptDataError(run, record.tag, e)
+        return arrays
 
     def cross_layer_impl(self, ctx, experiment_id, run, measure):
         """Every recorded epoch's layer-pair scores under one measure, and their means."""
@@ -123,9 +192,15 @@ class Correlations:
             raise errors.NotFoundError("Run %r has no %r layer correlations." % (run, measure))
         latest = records[-1][0]
         layers = _layer_union([c["layers"] for c, _ in reversed(records)])
-        epochs, matrices, means, live = [], [], [], []
+        epochs, matrices, means, live, notes = [], [], [], [], []
         for content, record in records:
-            scores = self._read(ctx, experiment_id, run, record)[content["measures"].index(measure)]
+            size = len(content["layers"])
+            try:
+                arrays = self._read(ctx, experiment_id, run, record, [(size, size)] * len(content["measures"]))
+            except CorruptDataError as e:
+                notes.append("Epoch %d skipped: %s" % (content["epoch"], e))
+                continue
+            scores = arrays[content["measures"].index(measure)]
             position = [content["layers"].index(n) if n in content["layers"] else -1 for n in layers]
             matrix = np.full((len(layers), len(layers)), np.nan)
             kept = np.array([p >= 0 for p in position], dtype=bool)
@@ -145,6 +220,11 @@ class Correlations:
             "matrices": matrices,
             "mean": [None if m is None else round(m, _DECIMALS) for m in means],
             "live_features": live,
+            "sampled_dims": [_field(latest, "sampled_dims", n) for n in layers],
+            "num_points": latest.get("num_points"),
+            "score_points": latest.get("score_points"),
+            "pearson_features": latest.get("pearson_features"),
+            "notes": notes,
         }
 
     def feature_correlations_impl(self, ctx, experiment_id, run, layer, epoch, over):
@@ -152,7 +232,10 @@ class Correlations:
         entry = self._data.run(ctx, experiment_id, run)
         kind = metadata.KIND_FEATURE_CORRELATIONS
         content, record = _find(entry, kind, run, "correlation matrices of", layer=layer, epoch=epoch)
-        arrays = self._read(ctx, experiment_id, run, record)
+        arrays = self._read(ctx, experiment_id, run, record, [(None, None), (None,), (None, None), (None,), (None,)])
+        _check_square(run, record, arrays[metadata.FEATURE_MATRIX], arrays[metadata.FEATURE_INDICES])
+        _check_square(run, record, arrays[metadata.SAMPLE_MATRIX], arrays[metadata.SAMPLE_INDICES],
+                      arrays[metadata.SAMPLE_LABELS])
         if over == "features":
             matrix, indices, labels = arrays[metadata.FEATURE_MATRIX], arrays[metadata.FEATURE_INDICES], None
             total, sampling = content.get("num_features"), content.get("feature_sampling")
@@ -182,11 +265,13 @@ class Correlations:
         )
         threshold = content["threshold"]
         layers = []
-        for name, variances in zip(content["layers"], self._read(ctx, experiment_id, run, record)):
+        arrays = self._read(ctx, experiment_id, run, record, [(2, None)] * len(content["layers"]))
+        for position, (name, variances) in enumerate(zip(content["layers"], arrays)):
             invariant, dead, ratio = correlation.invariant_features(variances, threshold)
             live = int((~dead).sum())
             layers.append({
                 "name": name,
+                "indices": _sampled_indices(content, position, variances.shape[1]),
                 "variance": _significant(variances[0]),
                 "probe_variance": _significant(variances[1]),
                 "relative_variance": _significant(ratio),
@@ -205,8 +290,26 @@ class Correlations:
         }
 
 
+def _check_square(run, record, matrix, *rows):
+    """Raises CorruptDataError unless `matrix` is K x K for K the length of each of `rows`."""
+    if matrix.shape[0] != matrix.shape[1] or any(len(r) != matrix.shape[0] for r in rows):
+        raise CorruptDataError(run, record.tag, "a %s matrix with %s labels" % (
+            "x".join(map(str, matrix.shape)), "/".join(str(len(r)) for r in rows)))
+
+
+def _sampled_indices(content, position, width):
+    """The feature indices of a sampled layer's `width` columns (evenly spaced), or None if all."""
+    dims = content.get("dims")
+    if not isinstance(dims, list) or len(dims) != len(content["layers"]) or not _is_count(dims[position]):
+        return None
+    if dims[position] <= width:
+        return None
+    return correlation.evenly_spaced(dims[position], width).tolist()
+
+
 def _field(content, key, layer):
     """A per-layer field of a record's content, for one layer (None if absent)."""
-    if layer not in content["layers"]:
+    values = content.get(key)
+    if layer not in content["layers"] or not isinstance(values, list) or len(values) != len(content["layers"]):
         return None
-    return content.get(key, [None] * len(content["layers"]))[content["layers"].index(layer)]
+    return values[content["layers"].index(layer)]
