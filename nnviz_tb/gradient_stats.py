@@ -236,3 +236,118 @@ def layer_scalars(record):
             if value is not None:
                 scalars[(layer["name"], stat)] = value
     return scalars
+
+
+def check_record(info):
+    """Checks a decoded epoch record (as `epoch_record` writes it) before a reader uses it.
+
+    Stats a record lacks are allowed (they read as None); those it has must
+    hold one finite number or None per variable or layer.
+
+    Raises:
+      metadata.FormatError: naming the first field that is missing or wrong.
+    """
+    if not isinstance(info, dict):
+        raise metadata.FormatError("the record is a JSON %s, not an object" % type(info).__name__)
+    _check_fields("the record", info, _RECORD_FIELDS)
+    for listing, fields in (("variables", _VARIABLE_FIELDS), ("layers", _LAYER_FIELDS)):
+        for i, item in enumerate(info[listing]):
+            _check_fields("%s[%d]" % (listing, i), item, fields)
+    for layer in info["layers"]:
+        if any(v >= len(info["variables"]) for v in layer["variables"]):
+            raise metadata.FormatError("layer %r names a variable the record has not" % layer["name"])
+    for listing, key in (("variables", "variable_stats"), ("layers", "layer_stats")):
+        count = len(info[listing])
+        for stat, values in info[key].items():
+            if not (isinstance(values, list) and len(values) == count and all(map(_is_value, values))):
+                raise metadata.FormatError("%s[%r] must be a list of %d numbers or nulls; got %s"
+                                           % (key, stat, count, _shown(values)))
+    heatmap = info["heatmap"]
+    _check_fields("heatmap", heatmap, _HEATMAP_FIELDS)
+    if len(heatmap["layers"]) != len(info["layers"]):
+        raise metadata.FormatError("the heatmap has %d layers, the record %d"
+                                   % (len(heatmap["layers"]), len(info["layers"])))
+    for i, rows in enumerate(heatmap["layers"]):
+        _check_fields("heatmap layer %d" % i, rows, _HEATMAP_LAYER_FIELDS)
+        if len(rows["columns"]) != len(rows["weights"]):
+            raise metadata.FormatError("heatmap layer %d has %d columns and %d weight labels"
+                                       % (i, len(rows["columns"]), len(rows["weights"])))
+    return info
+
+
+def check_arrays(info, codes, step_stats):
+    """Checks the sign codes `[T, samples]` and step statistics `[M, V + L, 2]` of a checked
+    record. NaN statistics are allowed (a step whose gradients were NaN).
+
+    Raises:
+      metadata.FormatError: saying which array is wrong.
+    """
+    columns = [c for rows in info["heatmap"]["layers"] for c in rows["columns"]]
+    if codes.ndim != 2 or codes.dtype.kind not in "ui" or len(codes) != len(info["heatmap"]["steps"]) \
+            or (columns and max(columns) >= codes.shape[1]) \
+            or (codes.size and not 0 <= codes.min() <= codes.max() < len(metadata.SIGN_NAMES)):
+        raise metadata.FormatError("the sign codes (%s %s) do not fit the record's %d heatmap steps and "
+                                   "%d sampled weights" % (codes.dtype, list(codes.shape),
+                                                          len(info["heatmap"]["steps"]), len(columns)))
+    groups = len(info["variables"]) + len(info["layers"])
+    if step_stats.dtype.kind != "f" or step_stats.shape != (len(info["measured_steps"]), groups, 2):
+        raise metadata.FormatError("the step statistics (%s %s) are not [%d, %d, 2] floats"
+                                   % (step_stats.dtype, list(step_stats.shape), len(info["measured_steps"]),
+                                      groups))
+
+
+def _is_count(value):
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and np.isfinite(value)
+
+
+def _is_value(value):
+    return value is None or _is_number(value)
+
+
+def _list_of(check):
+    return lambda value: isinstance(value, list) and all(map(check, value))
+
+
+def _is_name(value):
+    return isinstance(value, str) and bool(value)
+
+
+def _shown(value, limit=60):
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _check_fields(where, item, fields):
+    if not isinstance(item, dict):
+        raise metadata.FormatError("%s must be an object; got %s" % (where, _shown(item)))
+    for field, (check, expected) in fields.items():
+        if field not in item:
+            raise metadata.FormatError("%s has no %r" % (where, field))
+        if not check(item[field]):
+            raise metadata.FormatError("%s's %r must be %s; got %s" % (where, field, expected, _shown(item[field])))
+
+
+def _is_object(value):
+    return isinstance(value, dict)
+
+
+_COUNT, _COUNTS = (_is_count, "a non-negative integer"), (_list_of(_is_count), "a list of non-negative integers")
+_OBJECT, _OBJECTS = (_is_object, "an object"), (_list_of(_is_object), "a list of objects")
+_RECORD_FIELDS = {
+    "epoch": _COUNT, "steps": _COUNT, "first_step": _COUNT, "measured": _COUNT, "measured_steps": _COUNTS,
+    "every_n_steps": (lambda v: _is_count(v) and v > 0, "a positive integer"),
+    "zero_threshold": (_is_number, "a finite number"), "release_threshold": (_is_number, "a finite number"),
+    "variables": _OBJECTS, "layers": _OBJECTS, "variable_stats": _OBJECT, "layer_stats": _OBJECT,
+    "heatmap": _OBJECT,
+}
+_VARIABLE_FIELDS = {"name": (_is_name, "a non-empty string"), "size": _COUNT}
+_LAYER_FIELDS = {
+    "name": (_is_name, "a non-empty string"), "size": _COUNT, "variables": _COUNTS,
+    "units": (lambda v: v is None or _is_count(v), "a non-negative integer or null"),
+}
+_HEATMAP_FIELDS = {"steps": _COUNTS, "stride": _COUNT, "layers": _OBJECTS}
+_HEATMAP_LAYER_FIELDS = {"columns": _COUNTS, "weights": (_list_of(_is_name), "a list of non-empty strings")}

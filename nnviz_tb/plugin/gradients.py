@@ -14,13 +14,9 @@ import numpy as np
 from tensorboard import errors
 
 from nnviz_tb import gradient_stats, metadata
+from nnviz_tb.plugin.corrupt import CorruptDataError
 
 _CACHE_ENTRIES = 512  # Decoded JSON records (a few kB each).
-# Fields of a record the routes use; a record without them is corrupt.
-_REQUIRED = (
-    "epoch", "steps", "first_step", "measured", "measured_steps", "every_n_steps", "zero_threshold",
-    "release_threshold", "variables", "layers", "variable_stats", "layer_stats", "heatmap",
-)
 
 
 def _records(entry):
@@ -54,9 +50,20 @@ class Gradients:
         `measured` (steps measured); `layer_stats` and `variable_stats`
         `{stat: [[value per epoch] per layer or variable]}` (None where
         undefined or not recorded); `layer_info` (per layer `name`, `size`,
-        `units`).
+        `units`); `problems`: one sentence per epoch left out because its
+        summary is corrupt.
+
+        Raises:
+          CorruptDataError: if no epoch's summary can be read.
         """
-        records = [self._read(ctx, experiment_id, run, r)[0] for _, r in self._run_records(ctx, experiment_id, run)]
+        records, failures = [], []
+        for _, record in self._run_records(ctx, experiment_id, run):
+            try:
+                records.append(self._read(ctx, experiment_id, run, record)[0])
+            except CorruptDataError as e:
+                failures.append(e)
+        if not records:
+            raise failures[0]
         latest = records[-1]
         layers = [layer["name"] for layer in latest["layers"]]
         variables = [v["name"] for v in latest["variables"]]
@@ -72,6 +79,7 @@ class Gradients:
             "measured": [r["measured"] for r in records],
             "layer_stats": _by_name(records, "layers", "layer_stats", layers, gradient_stats.LAYER_STATS),
             "variable_stats": _by_name(records, "variables", "variable_stats", variables, gradient_stats.STATS),
+            "problems": [str(e) for e in failures],
         }
 
     def stats_csv(self, ctx, experiment_id, run):
@@ -135,9 +143,12 @@ class Gradients:
         return records
 
     def _read(self, ctx, experiment_id, run, record, arrays=False):
-        """`(JSON record, codes, step stats)` of one epoch; the arrays only if asked.
+        """`(JSON record, codes, step stats)` of one epoch, checked; the arrays only if asked.
 
         The JSON records are cached; the arrays are read on each call.
+
+        Raises:
+          CorruptDataError: if the summary is damaged or malformed.
         """
         key = (experiment_id, run, record.tag, record.wall_time)
         with self._lock:
@@ -148,17 +159,17 @@ class Gradients:
             return info, None, None
         blobs = self._data.read_blobs(ctx, experiment_id, run, record)
         try:
-            info = metadata.decode_json(blobs[metadata.GRADIENT_INFO])
-            if not isinstance(info, dict) or any(k not in info for k in _REQUIRED):
-                raise ValueError("fields are missing")
+            if len(blobs) < 3:
+                raise metadata.FormatError("it holds %d blobs instead of 3" % len(blobs))
+            info = gradient_stats.check_record(metadata.decode_json(blobs[metadata.GRADIENT_INFO]))
             codes, step_stats = (
                 metadata.decode_array(blobs[i]) if arrays else None
                 for i in (metadata.GRADIENT_SIGNS, metadata.GRADIENT_STEP_STATS)
             )
-        except (ValueError, IndexError) as e:
-            raise errors.FailedPreconditionError(
-                "The gradient summary %r of run %r is corrupt: %s" % (record.tag, run, e)
-            )
+            if arrays:
+                gradient_stats.check_arrays(info, codes, step_stats)
+        except (ValueError, RecursionError) as e:  # FormatError, and JSON or UTF-8 errors.
+            raise CorruptDataError(run, record.tag, e) from e
         with self._lock:
             self._cache[key] = info
             while len(self._cache) > _CACHE_ENTRIES:

@@ -141,7 +141,9 @@ export class GradientMode {
       link.download = `${run}_gradients.${format}`;
       return i ? [" · ", link] : [link];
     }));
-    this.status.clear();
+    // Epochs whose summary is corrupt are left out; the server says which.
+    if (this.stats.problems?.length) this.status.message(this.stats.problems.join(" "));
+    else this.status.clear();
     await this.choose(layer, epoch);
   }
 
