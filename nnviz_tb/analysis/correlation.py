@@ -44,17 +44,18 @@ class LayerStatistics:
 
     def __init__(self, activations):
         activations = np.asarray(activations)
+        activations = activations.astype(np.result_type(activations.dtype, np.float32), copy=False)
         finite = np.ones(activations.shape[1], bool)
         self.live = np.zeros(activations.shape[1], bool)
         if len(activations):
             low, high = activations.min(axis=0), activations.max(axis=0)  # NaN and inf show here.
             finite = np.isfinite(low) & np.isfinite(high)
             self.live = finite & (high > low)
-        live = activations[:, self.live].astype(np.result_type(activations.dtype, np.float32))
+        live = activations if self.live.all() else activations[:, self.live]
         count = max(len(live), 1)
         mean = live.sum(axis=0, dtype=np.float64) / count
         self.values = (live - mean.astype(live.dtype)).astype(np.float32, copy=False)
-        self.std = np.sqrt(np.square(self.values, dtype=np.float64).sum(axis=0) / count)
+        self.std = np.sqrt(np.einsum("ij,ij->j", self.values, self.values).astype(np.float64) / count)
         self.variance = np.where(finite, 0.0, np.nan)
         self.variance[self.live] = self.std**2
 
