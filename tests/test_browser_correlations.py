@@ -3,20 +3,41 @@
 The screenshot goes to `$NNVIZ_ARTIFACTS` (see test_browser.py).
 """
 
+import keras
+import numpy as np
 import pytest
 
-from conftest import TensorBoardServer, train_digits_mlp
+import nnviz_tb
+from conftest import TensorBoardServer, digits, train_digits_mlp
 from test_browser import choose, color_stats, driver, open_tab, screenshot, wait_ready  # noqa: F401
 
 
 @pytest.fixture(scope="module")
 def correlations_server(tmp_path_factory):
-    """Run `corr`: the digits MLP with a CorrelationLogger only (no activations)."""
+    """Run `corr`: the digits MLP with a CorrelationLogger only (no activations); `tokens`: a
+    text model on token ids with a Dense(3000) layer (not augmented, sampled)."""
     root = tmp_path_factory.mktemp("correlation_browser_logs")
     train_digits_mlp(str(root / "corr"), epochs=3, logger_class="CorrelationLogger", num_augmentations=50)
+    _train_token_model(str(root / "tokens"))
     server = TensorBoardServer(str(root), tmp_path_factory.mktemp("correlation_browser_cache"))
     yield server
     server.stop()
+
+
+def _train_token_model(log_dir):
+    keras.utils.set_random_seed(0)
+    _, labels = digits()
+    tokens = np.random.default_rng(0).integers(0, 500, size=(len(labels), 12)).astype("int32")
+    model = keras.Sequential([
+        keras.Input((12,), dtype="int32"),
+        keras.layers.Embedding(500, 8, name="embedding"),
+        keras.layers.GlobalAveragePooling1D(name="pool"),
+        keras.layers.Dense(3000, activation="relu", name="wide"),
+        keras.layers.Dense(10, activation="softmax", name="output"),
+    ])
+    model.compile("adam", "sparse_categorical_crossentropy")
+    logger = nnviz_tb.CorrelationLogger(log_dir, probe=(tokens[:300], labels[:300]), layers=["pool", "wide", "output"])
+    model.fit(tokens, labels, epochs=1, verbose=0, callbacks=[logger])
 
 
 def wait_correlations(driver, title_start):
@@ -63,3 +84,21 @@ def test_correlation_views(driver, correlations_server):
     wait_ready(driver)
     assert driver.find_elements(By.CSS_SELECTOR, ".correlation-card .plot-title")[0].text.startswith("Mean best-match")
     screenshot(driver, "correlations.png")
+
+
+def test_token_ids_show_why_there_is_no_augmentation_and_sampled_widths(driver, correlations_server):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    open_tab(driver, correlations_server)
+    choose(driver, ".run-select", "tokens")
+    WebDriverWait(driver, 30, poll_frequency=0.2).until(
+        lambda d: "(sampled)" in d.find_elements(By.CSS_SELECTOR, ".correlation-card .gradient-note")[0].text)
+    notes = [e.text for e in driver.find_elements(By.CSS_SELECTOR, ".correlation-card .gradient-note")]
+    assert "Features of each layer: 8, 2,048 of 3,000 (sampled), 10." in notes[0]
+    cards = driver.find_elements(By.CSS_SELECTOR, ".correlation-card")
+    assert cards[2].is_displayed() and "token ids" in notes[2]
+    assert not cards[2].find_element(By.CSS_SELECTOR, ".heatmap").is_displayed()
+    choose(driver, ".correlation-layer", "wide")
+    WebDriverWait(driver, 30, poll_frequency=0.2).until(
+        lambda d: "of 3,000 features, sampled" in d.find_elements(By.CSS_SELECTOR, ".correlation-card .gradient-note")[1].text)

@@ -23,6 +23,22 @@ const MATRIX_PX = 520;
 const MAX_MULTIPLES = 12;
 
 const fixed = (digits) => (value) => (value === null || Number.isNaN(value) ? "undefined" : value.toFixed(digits));
+const count = (value) => Number(value).toLocaleString("en-US");
+
+/** "16, 2,048 of 100,000 (sampled), 10": each layer's features, and where they are a sample. */
+function describeWidths(dims, sampled) {
+  return dims.map((dim, i) => (sampled?.[i] != null && sampled[i] < dim ? `${count(sampled[i])} of ${count(dim)} (sampled)` : count(dim))).join(", ");
+}
+
+/** What the layer-pair scores were computed over, when it is not every point and feature. */
+function describeBounds(scores) {
+  const parts = [];
+  if (scores.score_points != null && scores.num_points != null && scores.score_points < scores.num_points) {
+    parts.push(`over ${count(scores.score_points)} of ${count(scores.num_points)} probe points (class-balanced sample)`);
+  }
+  if (scores.pearson_features != null) parts.push(`best-match |r| over at most ${count(scores.pearson_features)} features a layer (evenly spaced)`);
+  return parts.length ? ` Scores ${parts.join("; ")}, to bound the work of a record.` : "";
+}
 
 /** The largest of `epochs` that is not after `epoch` (or the first). */
 function atOrBefore(epochs, epoch) {
@@ -100,7 +116,7 @@ export class CorrelationMode {
       color: REACTION,
       describe: (value, row, col) => this.describeReaction(row, col),
     });
-    colorBar(section, REACTION, { min: "0 (invariant)", max: "≥ 1", title: "variance under augmentation / variance over the probe" });
+    this.reactionBar = colorBar(section, REACTION, { min: "0 (invariant)", max: "≥ 1", title: "variance under augmentation / variance over the probe" });
   }
 
   /** Shows the correlations of `run` (`summary`: its `correlations` field in ./runs, or null). */
@@ -148,7 +164,10 @@ export class CorrelationMode {
     const i = this.scores.epochs.indexOf(epoch);
     const mean = this.scores.mean[i];
     this.pairsTitle.textContent = `${this.measureName()} between layers at epoch ${epoch}`;
-    this.pairsNote.textContent = `Mean over layer pairs: ${fixed(3)(mean)}. Features of each layer: ${this.scores.dims.join(", ")}.`;
+    const notes = [...(this.summary.notes ?? []), ...(this.scores.notes ?? [])];
+    this.pairsNote.textContent = `Mean over layer pairs: ${fixed(3)(mean)}. Features of each layer: ` +
+      `${describeWidths(this.scores.dims, this.scores.sampled_dims)}.${describeBounds(this.scores)}` +
+      (notes.length ? ` ${notes.join(" ")}` : "");
     this.pairs.setData({
       values: this.scores.matrices[i], rows: this.layers.length, cols: this.layers.length,
       rowLabels: this.layers, colLabels: this.layers,
@@ -206,8 +225,9 @@ export class CorrelationMode {
     this.matrixLabels = labels;
     this.matrixTitle.textContent = `${over === "samples" ? "Sample" : "Feature"} correlations of ${layer} at epoch ${epoch}`;
     const dead = json.dead.filter(Boolean).length;
+    const sampled = json.total != null && size < json.total ? ", sampled" : "";
     this.matrixNote.textContent =
-      `${size} of ${json.total} ${over} (${json.sampling})` + (dead ? `; ${dead} without variance (empty rows).` : ".");
+      `${count(size)} of ${count(json.total)} ${over}${sampled} (${json.sampling})` + (dead ? `; ${dead} without variance (empty rows).` : ".");
     this.matrix.options.cellPx = Math.max(2, Math.floor(MATRIX_PX / size));
     this.matrix.setData({ values: json.matrix, rows: size, cols: size, rowLabels, colLabels: rowLabels.map(() => "") });
   }
@@ -218,8 +238,14 @@ export class CorrelationMode {
 
   async loadAugmentation() {
     const epochs = this.summary.augmentation_epochs ?? [];
-    this.augmentationCard.hidden = !epochs.length;
-    if (!epochs.length) return;
+    const note = this.summary.augmentation_note;
+    this.augmentationCard.hidden = !epochs.length && !note;
+    this.augmentation.root.hidden = this.reactionBar.hidden = !epochs.length;
+    if (!epochs.length) {
+      this.augmentationTitle.textContent = "Reaction of each feature to augmentations";
+      this.augmentationNote.textContent = note ?? "";
+      return;
+    }
     const epoch = atOrBefore(epochs, this.epoch);
     let json;
     try {
@@ -236,7 +262,9 @@ export class CorrelationMode {
     this.augmentationTitle.textContent = `Reaction of each feature to ${json.num_augmentations} augmentations of probe point #${json.input_index}, epoch ${epoch}`;
     this.augmentationNote.textContent = json.layers
       .map((layer) => `${layer.name}: ${layer.invariant_fraction === null ? "—" : `${Math.round(100 * layer.invariant_fraction)} %`} invariant`)
-      .join(" · ") + ` (relative variance < ${json.threshold}; augmentation: ${json.augmentation}).`;
+      .join(" · ") + ` (relative variance < ${json.threshold}; augmentation: ${json.augmentation}).` +
+      (note ? ` ${note}` : "") +
+      (json.layers.some((layer) => layer.indices) ? " Layers wider than the cap show an evenly spaced sample of their features." : "");
     this.augmentation.setData({
       values, rows: json.layers.length, cols: width,
       rowLabels: json.layers.map((layer) => layer.name), colLabels: Array.from({ length: width }, (_, f) => (f % 16 === 0 ? String(f) : "")),
@@ -248,7 +276,7 @@ export class CorrelationMode {
     if (col >= layer.variance.length) return [["Layer", layer.name], ["Feature", "—"]];
     const relative = layer.relative_variance[col];
     return [
-      ["Feature", `${layer.name} #${col}`],
+      ["Feature", `${layer.name} #${layer.indices ? layer.indices[col] : col}`],
       ["Variance (augmented)", layer.variance[col].toPrecision(3)],
       ["Variance (probe)", layer.probe_variance[col].toPrecision(3)],
       ["Relative", relative === null ? "undefined (dead)" : relative.toPrecision(3)],
