@@ -294,12 +294,12 @@ def read_plugin_content(content):
         return None, "its metadata is %s" % e
     if not isinstance(parsed, dict):
         return None, "its metadata is a JSON %s, not an object" % type(parsed).__name__
-    for field in ("kind",) + _REQUIRED_FIELDS.get(parsed.get("kind"), ()):
-        if field not in parsed:
-            return None, "its metadata has no %r" % field
     for field, (check, expected) in _CONTENT_FIELDS.items():
         if field in parsed and not check(parsed[field]):
             return None, "its metadata's %r must be %s; got %s" % (field, expected, _shown(parsed[field]))
+    for field in ("kind",) + _REQUIRED_FIELDS.get(parsed.get("kind"), ()):
+        if field not in parsed:
+            return None, "its metadata has no %r" % field
     if parsed.get("version", 0) > FORMAT_VERSION:
         return None, "a newer nnviz_tb wrote it (format %d; this one reads %d): upgrade nnviz_tb" % (
             parsed["version"], FORMAT_VERSION)
