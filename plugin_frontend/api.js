@@ -80,7 +80,7 @@ export function fetchEvolution(params, { signal, onProgress }) {
 
 /**
  * Neuron positions (./neurons) and discriminative scores (./discriminative) of one layer
- * at one epoch, merged: `{points, dead, importance, best_class, class_names}`.
+ * at one epoch, merged: `{points, dead, importance, best_class, class_names, neurons, notes}`.
  * Reports `onProgress(fraction)` of both together.
  * @param {{run, layer, epoch, method}} params `method`: "mds" or "tsne".
  */
@@ -94,7 +94,7 @@ export async function fetchNeurons({ run, layer, epoch, method }, { signal, onPr
     pollReady("neurons", { run, layer, epoch, method }, signal, track(0)).finally(() => (done[0] = 1)),
     pollReady("discriminative", { run, layer, epoch }, signal, track(1)).finally(() => (done[1] = 1)),
   ]);
-  return { ...positions, ...scores };
+  return { ...positions, ...scores, notes: [...(positions.notes ?? []), ...(scores.notes ?? [])] };
 }
 
 export function thumbnailUrl(run, index) {

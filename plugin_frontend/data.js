@@ -102,7 +102,8 @@ export function sample(sequence, visible, count) {
  * Turns the merged JSON of ./neurons and ./discriminative into typed arrays.
  * @returns {{count: number, numClasses: number, xy: Float32Array, dead: Uint8Array,
  *   importance: Float32Array, classMax: Float32Array, best: Int32Array, counts: number[],
- *   deadCount: number, extent: number}} `importance[i * numClasses + c]`; `classMax[c]` is its
+ *   deadCount: number, indices: number[], extent: number}} `importance[i * numClasses + c]`;
+ *   `indices[i]` is neuron i's index in its layer (the JSON's `neurons`: a sample of a wide layer); `classMax[c]` is its
  *   largest value over the neurons (the map shows `importance / classMax` of the best class).
  */
 export function buildNeurons(json, numClasses) {
@@ -127,5 +128,9 @@ export function buildNeurons(json, numClasses) {
   });
   const deadCount = dead.reduce((n, d) => n + d, 0);
   const best = Int32Array.from(json.best_class);
-  return { count, numClasses: classes, xy, dead, importance, classMax, best, counts, deadCount, extent: extent > 0 ? extent * 1.08 : 1 };
+  const indices = json.neurons ?? Array.from({ length: count }, (_, i) => i);
+  return {
+    count, numClasses: classes, xy, dead, importance, classMax, best, counts, deadCount, indices,
+    extent: extent > 0 ? extent * 1.08 : 1,
+  };
 }

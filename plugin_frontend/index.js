@@ -14,6 +14,7 @@ import { GradientMode } from "./static/views/gradient_mode.js";
 import { LayerMode } from "./static/views/layer_mode.js";
 import { Legend } from "./static/views/legend.js";
 import { NeuronMode } from "./static/views/neuron_mode.js";
+import { Notes } from "./static/views/notes.js";
 import { Status } from "./static/views/status.js";
 import { Tooltip } from "./static/views/tooltip.js";
 
@@ -24,9 +25,13 @@ const METHOD_NAMES = { pca: "PCA", tsne: "t-SNE", mds: "MDS" };
 const NO_ACTIVATIONS = (run) =>
   `Run ${run} has no recorded activations (another nnviz logger wrote it). ` +
   "Add nnviz_tb.ActivationLogger(log_dir, probe=(x, y)) to model.fit for these views.";
+const UNREADABLE = (run) => `Run ${run} has nothing this tab can read: see the notes above.`;
+const SKIPPED_NAMES =
+  "TensorBoard's default loader skips runs whose directory name contains \", \\, a tab or a newline: " +
+  "rename such a directory, or start TensorBoard with --load_fast=false.";
 const NO_DATA =
   "No nnviz data yet. Add nnviz_tb.ActivationLogger(log_dir, probe=(x, y)) to the callbacks " +
-  "of model.fit; this tab checks for new data every 10 seconds.";
+  "of model.fit; this tab checks for new data every 10 seconds. " + SKIPPED_NAMES;
 
 export async function render() {
   const link = document.head.appendChild(document.createElement("link"));
@@ -52,6 +57,9 @@ class App {
     this.controls = new Controls(this.sidebar, (change) => this.change(change));
     this.legend = new Legend(this.sidebar, () => this.view?.redraw());
     this.detail = new Detail(this.sidebar, () => this.select(null));
+    this.sidebar.appendChild(element("p", "hint", `A run missing? ${SKIPPED_NAMES}`));
+    this.notes = new Notes(main);
+    this.viewNotes = [];
     this.status = new Status(main);
     this.content = main.appendChild(element("div", "content"));
     this.state = {
@@ -154,7 +162,15 @@ class App {
 
   update() {
     this.controls.update(this.runs, this.state);
+    this.showNotes();
     this.load();
+  }
+
+  /** The selected run's problems (summaries skipped), then the notes of what its view shows. */
+  showNotes(viewNotes = this.viewNotes) {
+    this.viewNotes = viewNotes;
+    const problems = this.runs[this.state.run]?.problems ?? [];
+    this.notes.show([...problems.map((text) => `Run ${this.state.run}: ${text}`), ...viewNotes]);
   }
 
   /** The ./evolution (or, for neurons, ./neurons) parameters of the current selection. */
@@ -180,7 +196,7 @@ class App {
       this.request?.abort();
       this.requestKey = null;
       this.showView(null);
-      this.status.message(NO_ACTIVATIONS(query.run));
+      this.status.message(info.problems?.length ? UNREADABLE(query.run) : NO_ACTIVATIONS(query.run));
       return;
     }
     if (query.over === "compare") {
@@ -248,6 +264,7 @@ class App {
       layer: query.layer, epoch: query.epoch, methodName: METHOD_NAMES[query.method],
       classNames: json.class_names, selectedClass,
     });
+    this.showNotes([...new Set(json.notes ?? [])]); // ./neurons and ./discriminative may say the same.
     this.status.clear();
   }
 
@@ -286,6 +303,7 @@ class App {
     const epoch = query.over === "epochs" && this.view instanceof EpochMode ? this.view.epoch ?? this.state.epoch : this.state.epoch;
     this.showView(query.over === "layers" ? new LayerMode(this.content, this.display) : new EpochMode(this.content, this.display));
     this.view.show(sequence, { epoch, layer: query.layer, methodName: METHOD_NAMES[query.method] });
+    this.showNotes(json.notes ?? []);
     this.status.clear();
   }
 
@@ -298,6 +316,7 @@ class App {
   }
 
   showView(view) {
+    if (view !== this.view) this.showNotes([]);
     this.legend.root.hidden = view instanceof GradientMode || view instanceof CorrelationMode;
     this.content.replaceChildren(...(view ? [view.root] : []));
     this.content.classList.remove("stale");

@@ -20,7 +20,7 @@ export function mapFill(neurons, colors) {
 
 /** Tooltip rows of neuron `i`: best class and its top importances, or "dead". */
 export function describeNeuron(neurons, i, name) {
-  const rows = [["Neuron", `#${i}`]];
+  const rows = [["Neuron", `#${neurons.indices[i]}`]];
   if (neurons.dead[i]) return rows.concat([["State", "dead (constant)"]]);
   const best = neurons.best[i];
   rows.push(["Best class", best >= 0 ? name(best) : "none"]);
