@@ -151,23 +151,32 @@ def _cka_from_grams(layers, points):
     return _normalised(products.astype(np.float64))
 
 
-def _cka_from_features(layers, points):
+def _cka_from_features(layers, points, pearson=False):
+    """`(CKA, best-match |r| or None)` from one product `Xc' Yc` per pair; the |r| (over
+    every point and live feature) only if `pearson` and `points` is None."""
     values = [_point_values(layer, points) for layer in layers]
     products = np.zeros((len(layers), len(layers)))
+    matches = np.full((len(layers), len(layers)), np.nan) if pearson else None
     for i, j, cross in _pair_blocks(values):
         products[i, j] = products[j, i] = np.square(cross, dtype=np.float64).sum()
-    return _normalised(products)
+        if pearson:
+            scale = (len(values[i]) * np.outer(layers[i].std, layers[j].std)).astype(np.float32)
+            matches[i, j] = matches[j, i] = _best_match_score(np.abs(cross) / scale)
+    return _normalised(products), matches
 
 
 def _pair_blocks(values):
     """Yields `(i, j, values[i]' values[j])` for `i <= j` of the non-empty `[n, K]` arrays,
     one matrix product per `i`."""
     kept = [k for k, v in enumerate(values) if v.shape[1]]
+    if not kept:
+        return
+    stacked = np.asfortranarray(np.concatenate([values[k] for k in kept], axis=1))  # Column blocks.
+    starts = np.cumsum([0] + [values[k].shape[1] for k in kept])
     for position, i in enumerate(kept):
-        later = kept[position:]
-        product = values[i].T @ np.concatenate([values[j] for j in later], axis=1)
-        starts = np.cumsum([0] + [values[j].shape[1] for j in later])
-        for j, start, stop in zip(later, starts[:-1], starts[1:]):
+        product = values[i].T @ stacked[:, starts[position]:]
+        offsets = starts[position:] - starts[position]
+        for j, start, stop in zip(kept[position:], offsets[:-1], offsets[1:]):
             yield i, j, product[:, start:stop]
 
 
@@ -181,13 +190,17 @@ def _normalised(products):
     return np.minimum(cka, 1.0)
 
 
+def _best_match_score(r):
+    """`(mean_i max_j r_ij + mean_j max_i r_ij) / 2` of an `[I, J]` matrix of |r|."""
+    return min((r.max(axis=1).mean() + r.max(axis=0).mean()) / 2.0, 1.0)
+
+
 def _best_match(layers, points, cap):
     """`[L, L]` best-match |r| (see the module docstring) of `cap` features per layer."""
     z = [_standardized(layer, points, cap) for layer in layers]
     scores = np.full((len(layers), len(layers)), np.nan)
     for i, j, cross in _pair_blocks(z):
-        r = np.abs(cross) / len(z[i])
-        scores[i, j] = scores[j, i] = min((r.max(axis=1).mean() + r.max(axis=0).mean()) / 2.0, 1.0)
+        scores[i, j] = scores[j, i] = _best_match_score(np.abs(cross) / len(z[i]))
     return scores
 
 
@@ -207,11 +220,15 @@ def cross_layer_scores(activations, measures=MEASURES, plan=CrossLayerPlan()):
     """
     layers = [_statistics(a) for a in activations]
     scores = {}
-    if "cka" in measures:
-        scores["cka"] = (_cka_from_grams if plan.grams else _cka_from_features)(layers, plan.points)
-    if "pearson" in measures:
+    # Over every point and feature one product per pair serves both measures.
+    shared = "pearson" in measures and plan.points is None and plan.pearson_features is None
+    if "cka" in measures and plan.grams:
+        scores["cka"] = _cka_from_grams(layers, plan.points)
+    elif "cka" in measures:
+        scores["cka"], scores["pearson"] = _cka_from_features(layers, plan.points, pearson=shared)
+    if "pearson" in measures and scores.get("pearson") is None:
         scores["pearson"] = _best_match(layers, plan.points, plan.pearson_features)
-    return scores
+    return {m: scores[m] for m in measures}
 
 
 def mean_off_diagonal(matrix):
