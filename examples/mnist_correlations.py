@@ -76,7 +76,8 @@ def main():
     x, x_probe = x.reshape(-1, 784), x_probe.reshape(-1, 784)
     matrix_layers = ["relu_%d" % i for i in range(1, len(WIDTHS) + 1)]
     callbacks = [
-        nnviz_tb.CorrelationLogger(args.logdir, probe=(x_probe, y_probe), matrix_layers=matrix_layers),
+        nnviz_tb.CorrelationLogger(args.logdir, probe=(x_probe, y_probe), layers="all",
+                                   matrix_layers=matrix_layers),
         keras.callbacks.TensorBoard(args.logdir),
     ]
     mlp().fit(x, y, epochs=args.epochs, batch_size=64, validation_data=(x_probe, y_probe),

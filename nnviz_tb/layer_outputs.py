@@ -1,103 +1,33 @@
-"""Which layers to record, and how to compute their outputs for the probe set.
+"""The chosen layers' outputs for the probe set, reduced to one vector per point.
 
+For layers in the model's own graph (functional and Sequential models),
 `LayerOutputs` builds one extra Keras model that shares the trained model's
-layers and returns every chosen layer's output, already reduced to one vector
-per sample (so feature maps never leave the device whole), plus the model's
-prediction. The probe set goes through it in batches whose size keeps every
-intermediate tensor under a memory budget.
+layers and returns every chosen layer's output already reduced (so feature
+maps never leave the device whole), plus the labelled output. For layers
+of subclassed models and layers inside nested models, the probe goes through
+the model itself (`model(batch, training=False)`, compiled with
+`tf.function`) while the chosen layers' `call` is wrapped to keep their
+outputs (`layer_choice.CallRecorder`). Either way the probe set goes through
+in batches whose size keeps every intermediate tensor under a memory budget.
 """
 
 import math
 
 import keras
 import numpy as np
-from keras.src.ops.function import make_node_key  # How Keras keys graph nodes.
+import tensorflow as tf
 
-# Layers whose output is a hidden representation, recorded by default.
-_HIDDEN_LAYER_NAMES = (
-    "Dense EinsumDense Embedding "
-    "Conv1D Conv2D Conv3D Conv1DTranspose Conv2DTranspose Conv3DTranspose "
-    "SeparableConv1D SeparableConv2D DepthwiseConv1D DepthwiseConv2D "
-    "MaxPooling1D MaxPooling2D MaxPooling3D AveragePooling1D AveragePooling2D "
-    "AveragePooling3D GlobalAveragePooling1D GlobalAveragePooling2D "
-    "GlobalAveragePooling3D GlobalMaxPooling1D GlobalMaxPooling2D GlobalMaxPooling3D "
-    "Activation ReLU LeakyReLU PReLU ELU Softmax "
-    "BatchNormalization LayerNormalization GroupNormalization UnitNormalization "
-    "RNN SimpleRNN LSTM GRU Bidirectional"
-).split()
-HIDDEN_LAYER_TYPES = tuple(
-    getattr(keras.layers, name) for name in _HIDDEN_LAYER_NAMES if hasattr(keras.layers, name)
-) + (keras.Model,)
+from nnviz_tb import layer_choice, prediction
 
 REDUCTIONS = ("mean", "max", "flatten")
 
 
-def _graph_nodes(model):
-    """Node keys of the model's own graph (`None` if Keras keeps none)."""
-    graph = getattr(model, "_functional", None) or model  # Sequential wraps one.
-    return getattr(graph, "_nodes", None)
-
-
-def layer_output_tensors(model):
-    """Lists `(name, layer, symbolic output)` for every call of every layer.
-
-    A layer called once is named by its name; the k-th further call of a
-    shared layer is named `"<name>@<k>"`.
-    """
-    nodes = _graph_nodes(model)
-    found = []
-    for layer in model.layers:
-        calls = 0
-        for index, node in enumerate(layer._inbound_nodes):
-            if nodes is not None and make_node_key(layer, index) not in nodes:
-                continue  # A call of the layer outside this model.
-            name = layer.name if calls == 0 else "%s@%d" % (layer.name, calls)
-            outputs = node.outputs
-            if len(outputs) == 1:  # Layers with several outputs are skipped.
-                found.append((name, layer, outputs[0]))
-            calls += 1
-    return found
-
-
-def choose_layers(model, names=None):
-    """Returns the `(name, layer, tensor)` triples to record.
-
-    Args:
-      model: A built Keras model.
-      names: Layer names to record, or None for every hidden layer (see
-        `HIDDEN_LAYER_TYPES`) plus the output layer.
-
-    Raises:
-      ValueError: for names the model does not have, or an unbuilt model.
-    """
-    if not model.built or not getattr(model, "inputs", None):
-        raise ValueError(
-            "nnviz_tb needs a built model with known inputs: give the first layer "
-            "an input shape (e.g. keras.Input) or call model.build() before fit()."
-        )
-    candidates = layer_output_tensors(model)
-    if names is None:
-        output_ids = {id(t) for t in model.outputs}
-        return [
-            (name, layer, tensor)
-            for name, layer, tensor in candidates
-            if isinstance(layer, HIDDEN_LAYER_TYPES) or id(tensor) in output_ids
-        ]
-    by_name = {name: (name, layer, tensor) for name, layer, tensor in candidates}
-    unknown = [name for name in names if name not in by_name]
-    if unknown:
-        raise ValueError(
-            "The 'layers' parameter names layers the model does not have: %s. "
-            "Available layers: %s." % (unknown, list(by_name))
-        )
-    return [by_name[name] for name in names]
-
-
 def _reduce(tensor, reduction, max_dim, channels_first):
-    """Reduces a `[N, *spatial, C]` tensor to `[N, D]` and describes how."""
+    """Reduces a `[N, *spatial, C]` tensor to float32 `[N, D]` and describes how."""
+    tensor = keras.ops.cast(tensor, "float32")
     rank = len(tensor.shape)
-    if rank == 2:
-        return tensor, "none"
+    if rank <= 2:
+        return keras.ops.reshape(tensor, (-1, 1)) if rank == 1 else tensor, "none"
     if channels_first:
         tensor = keras.ops.moveaxis(tensor, 1, -1)
     spatial = tuple(range(1, rank - 1))
@@ -116,44 +46,160 @@ def _reduce(tensor, reduction, max_dim, channels_first):
     return flat, "flatten" if pool == 1 else "avg_pool_%d_flatten" % pool
 
 
+def _channels_first(layer):
+    return getattr(layer, "data_format", None) == "channels_first"
+
+
 class LayerOutputs:
-    """Computes the reduced outputs of chosen layers for a probe set.
+    """Computes the reduced outputs of chosen layers and the predicted classes of a probe set.
 
     Args:
-      model: The (built) Keras model being trained.
-      layers: Layer names, or None for the default choice (`choose_layers`).
+      model: The Keras model being trained (built, or buildable by calling
+        it on the probe inputs).
+      layers: Layer names, `"all"`, or None for the default choice
+        (`layer_choice.default_choice`).
       reduction: How outputs with spatial axes (conv feature maps, sequences)
         become vectors: `"mean"` (global average pooling), `"max"` (global
         max pooling) or `"flatten"` (average-pooled with the smallest window
-        that brings the size under `max_dim`, then flattened).
+        that brings the size under `max_dim`, then flattened; axes of
+        unknown length take the probe's length).
       max_dim: Dimension cap for `"flatten"`.
       batch_memory_mb: Budget for the unreduced outputs of one batch.
+      probe_x: The probe inputs; its first two points go through the model
+        once here where the model has no graph (subclassed models) or
+        layers inside nested models are chosen, to find those layers and
+        their output shapes. Needed only then.
+      num_classes: Number of classes of the probe labels, or None.
+      output: Name of the output the labels belong to, or None
+        (`prediction.choose_output`).
+      from_logits: How a one-unit output is thresholded, or None
+        (`prediction.choose_rule`).
+      warn: Whether to warn when the output is a guess among several.
+
+    Attributes:
+      names, kinds, dims, output_shapes, reductions: Per recorded layer.
+      output_name, rule: The labelled output and how it gives classes.
+      captured: Whether outputs are captured during forward passes (else
+        computed by an extra functional model).
+      batch_size: Probe points per forward pass.
     """
 
-    def __init__(self, model, layers=None, reduction="mean", max_dim=2048, batch_memory_mb=64):
-        chosen = choose_layers(model, layers)
-        self.names = [name for name, _, _ in chosen]
-        self.kinds = [type(layer).__name__ for _, layer, _ in chosen]
-        outputs, self.reductions = [], []
-        for _, layer, tensor in chosen:
-            channels_first = getattr(layer, "data_format", None) == "channels_first"
-            reduced, how = _reduce(tensor, reduction, max_dim, channels_first)
-            outputs.append(reduced)
-            self.reductions.append(how)
-        self.dims = [int(t.shape[-1]) for t in outputs]
-        self.output_shapes = [list(t.shape[1:]) for _, _, t in chosen]
-        outputs.append(model.outputs[0])
-        self._model = keras.Model(model.inputs, outputs)
-        self.batch_size = self._batch_size(model, batch_memory_mb)
+    def __init__(self, model, layers=None, reduction="mean", max_dim=2048, batch_memory_mb=64,
+                 probe_x=None, num_classes=None, output=None, from_logits=None, warn=True):
+        self._model_ref = model
+        self._sample = None if probe_x is None else _slice(probe_x, 0, 2)
+        if not model.built:  # A subclassed model or a Sequential one without an Input.
+            _run_sample(model, self._require_sample())
+        self._graph = layer_choice.graph_of(model)
+        self._trace = None
+        outputs, output_layers, producers = self._outputs_and_candidates()
+        chosen = layer_choice.choose(self._top, layers, output_layers, lambda: self._inner_candidates())
+        names = self._output_names(outputs, producers)
+        widths = [math.prod(d or 1 for d in t.shape[1:]) for t in outputs]
+        index = prediction.choose_output(names, widths, num_classes, output, warn=warn)
+        self.output_name = names[index]
+        loss = prediction.loss_of(getattr(model, "loss", None), names, index)
+        self.rule = prediction.choose_rule(widths[index], producers[index], loss, from_logits)
+        self.names = [c.name for c in chosen]
+        self.kinds = [type(c.layer).__name__ for c in chosen]
+        self.captured = self._graph is None or not all(
+            c.tensor is not None and (reduction != "flatten" or None not in c.shape) for c in chosen
+        )
+        build = self._captured_forward if self.captured else self._graph_forward
+        self._forward = build(chosen, index, reduction, max_dim)
+        self.batch_size = max(1, int(batch_memory_mb * 2**20 // max(self._per_sample_bytes(), 1)))
 
-    @staticmethod
-    def _batch_size(model, batch_memory_mb):
-        per_sample = 0
-        for layer in model.layers:
-            for node in layer._inbound_nodes:
-                for tensor in node.outputs:
-                    per_sample += math.prod(d or 1 for d in tensor.shape[1:]) * 4
-        return max(1, int(batch_memory_mb * 2**20 // max(per_sample, 1)))
+    def _outputs_and_candidates(self):
+        """Sets `self._top` (top-level candidates); returns the flat outputs, the
+        names of the candidates that are outputs and each output's producing layer."""
+        model = self._model_ref
+        if self._graph is None:
+            candidates, structure, names = layer_choice.traced_candidates(model, self._require_sample())
+            self._trace = candidates
+            self._top = [c for c in candidates if "/" not in c.name]
+            outputs = keras.tree.flatten(structure)
+            self._structure = structure
+            by_name = {c.name: c.layer for c in candidates}
+            self._producer_names = [names.get(id(t)) for t in outputs]
+            return outputs, set(self._producer_names), [by_name.get(n) for n in self._producer_names]
+        self._top = layer_choice.graph_candidates(model)
+        output_ids = {id(t) for t in model.outputs}
+        output_layers = {c.name for c in self._top if id(c.tensor) in output_ids}
+        return model.outputs, output_layers, [t._keras_history[0] for t in model.outputs]
+
+    def _require_sample(self):
+        if self._sample is None:
+            raise ValueError("nnviz_tb needs the probe inputs ('probe_x') to trace this model's layers.")
+        return self._sample
+
+    def _inner_candidates(self):
+        """Candidates inside nested layers (run once, on demand)."""
+        if self._trace is None:
+            self._trace = layer_choice.traced_candidates(self._model_ref, self._require_sample())[0]
+        return [c for c in self._trace if "/" in c.name]
+
+    def _output_names(self, outputs, producers):
+        """Names of the flat outputs: dict keys, else the producing layers' names."""
+        structure = self._graph._outputs_struct if self._graph is not None else self._structure
+        keys = {id(v): k for k, v in structure.items()} if isinstance(structure, dict) else {}
+        names = [
+            keys.get(id(t)) or getattr(layer, "name", None) or "output_%d" % i
+            for i, (t, layer) in enumerate(zip(outputs, producers))
+        ]
+        return names if len(set(names)) == len(names) else ["output_%d" % i for i in range(len(names))]
+
+    def _graph_forward(self, chosen, index, reduction, max_dim):
+        reduced, self.reductions = [], []
+        for c in chosen:
+            tensor, how = _reduce(c.tensor, reduction, max_dim, _channels_first(c.layer))
+            reduced.append(tensor)
+            self.reductions.append(how)
+        self.dims = [int(t.shape[-1]) for t in reduced]
+        self.output_shapes = [list(c.shape) for c in chosen]
+        model = self._model_ref
+        probe_model = keras.Model(model.inputs, reduced + [model.outputs[index]])
+        return probe_model.predict_on_batch
+
+    def _captured_forward(self, chosen, index, reduction, max_dim):
+        model = self._model_ref
+        recorder = layer_choice.CallRecorder([c.layer for c in chosen])
+        wanted = [((id(c.layer), c.call), _channels_first(c.layer)) for c in chosen]
+
+        def forward(batch, keep=None):
+            with recorder:
+                outputs = model(batch, training=False)
+            by_call = {(id(layer), i): value for _, layer, i, value in recorder.calls}
+            missing = [c.name for (key, _), c in zip(wanted, chosen) if key not in by_call]
+            if missing:
+                raise ValueError(
+                    "nnviz_tb could not capture the outputs of %s during a forward pass of the "
+                    "model; choose other layers with the 'layers' parameter." % missing
+                )
+            if keep is not None:
+                keep.extend(list(by_call[key].shape[1:]) for key, _ in wanted)
+            reduced = [_reduce(by_call[key], reduction, max_dim, first) for key, first in wanted]
+            return [r for r, _ in reduced], [how for _, how in reduced], keras.tree.flatten(outputs)[index]
+
+        def compiled_forward(batch):
+            values, _, output = forward(batch)
+            return values + [output]
+
+        self.output_shapes = []
+        values, self.reductions, _ = forward(self._require_sample(), keep=self.output_shapes)
+        self.dims = [int(v.shape[-1]) for v in values]
+        compiled = tf.function(compiled_forward, reduce_retracing=True)
+        return lambda batch: [np.asarray(v) for v in compiled(batch)]
+
+    def _per_sample_bytes(self):
+        """float32 bytes of every layer output for one sample (the traced ones if known)."""
+        if self.captured:
+            self._inner_candidates()
+            return sum(math.prod(d or 1 for d in c.shape) * 4 for c in self._trace)
+        return _graph_bytes(self._model_ref)
+
+    def bytes_per_epoch(self, num_points):
+        """Bytes of one recorded epoch: float16 values and an int32 predicted class per point."""
+        return num_points * (2 * sum(self.dims) + 4)
 
     def describe(self):
         """Per-layer description stored with the data."""
@@ -170,19 +216,34 @@ class LayerOutputs:
         results = [np.empty((num, d), np.float32) for d in self.dims]
         predictions = np.empty(num, np.int32)
         for start in range(0, num, self.batch_size):
-            batch = _slice(x, start, start + self.batch_size)
-            values = self._model.predict_on_batch(batch)
+            values = self._forward(_slice(x, start, start + self.batch_size))
             for result, value in zip(results, values[:-1]):
                 result[start : start + len(value)] = value
-            predictions[start : start + len(values[-1])] = _predicted_class(values[-1])
+            predictions[start : start + len(values[-1])] = prediction.predicted_class(values[-1], self.rule)
         return dict(zip(self.names, results)), predictions
 
 
-def _predicted_class(output):
-    output = np.asarray(output).reshape(len(output), -1)
-    if output.shape[1] == 1:  # One sigmoid unit.
-        return (output[:, 0] > 0.5).astype(np.int32)
-    return output.argmax(axis=1).astype(np.int32)
+def _run_sample(model, sample):
+    try:
+        model(sample, training=False)
+    except Exception as e:
+        raise ValueError(
+            "nnviz_tb needs a built model: running the model on the first probe points to build "
+            "it failed (%s: %s). Give the first layer an input shape (e.g. keras.Input) or call "
+            "model.build() before fit()." % (type(e).__name__, e)
+        ) from e
+
+
+def _graph_bytes(model):
+    """float32 bytes of every layer output of a graph model for one sample, nested models included."""
+    total = 0
+    for layer in model.layers:
+        for node in layer._inbound_nodes:
+            for tensor in node.outputs:
+                total += math.prod(d or 1 for d in tensor.shape[1:]) * 4
+        if layer_choice.graph_of(layer) is not None:
+            total += _graph_bytes(layer)
+    return total
 
 
 def _length(x):

@@ -5,6 +5,11 @@ import numbers
 import numpy as np
 
 MAX_THUMBNAIL_SIDE = 32
+# Most classes a probe may have: the tab gives each its own colour, row and column.
+MAX_CLASSES = 1000
+# What a probe input must look like to be taken for an image (see `make_thumbnails`).
+MIN_IMAGE_SIDE = 8
+MAX_IMAGE_ASPECT = 4
 
 
 def check_probe(probe, class_names=None):
@@ -12,8 +17,9 @@ def check_probe(probe, class_names=None):
 
     Args:
       probe: `(x, labels)`. `x` is an array (or a list/dict of arrays for a
-        multi-input model) with `N` samples; `labels` holds `N` integer class
-        ids, or `N` one-hot rows.
+        multi-input model) with `N` samples; `labels` holds `N` class ids
+        (integers, or floats with integral values such as binary 0./1.
+        labels), or `N` one-hot rows. Ids must be below `MAX_CLASSES`.
       class_names: Optional sequence of names, one per class id.
 
     Returns:
@@ -25,7 +31,7 @@ def check_probe(probe, class_names=None):
     """
     if not isinstance(probe, (tuple, list)) or len(probe) != 2:
         raise ValueError(
-            "The 'probe' parameter must be a tuple (x, labels). Got %r instead."
+            "The 'probe' parameter must be a tuple (x, labels) of arrays. Got %r instead."
             % (type(probe).__name__,)
         )
     x, labels = probe
@@ -49,6 +55,11 @@ def check_probe(probe, class_names=None):
                 "go up to %d but only %d names were given."
                 % (num_classes - 1, len(class_names))
             )
+    if len(class_names) > MAX_CLASSES:
+        raise ValueError(
+            "The 'class_names' parameter must name at most %d classes. Got %d names instead."
+            % (MAX_CLASSES, len(class_names))
+        )
     return x, labels, class_names
 
 
@@ -64,7 +75,8 @@ def _num_samples(x):
         return lengths.pop()
     if not hasattr(x, "shape") or len(x.shape) == 0:
         raise ValueError(
-            "The probe inputs must be an array with one row per sample. Got %r."
+            "The probe inputs must be an array with one row per sample (a tf.data.Dataset "
+            "or a generator is not accepted: take a few batches as arrays). Got %r instead."
             % (type(x).__name__,)
         )
     return x.shape[0]
@@ -76,16 +88,37 @@ def _integer_labels(labels):
         labels = labels.argmax(axis=1)
     elif labels.ndim == 2 and labels.shape[1] == 1:
         labels = labels[:, 0]
-    if labels.ndim != 1 or not (
-        np.issubdtype(labels.dtype, np.integer) or labels.dtype == bool
-    ):
+    if labels.ndim != 1 or not (_is_integral(labels) or labels.dtype == bool):
         raise ValueError(
-            "The probe labels must be integer class ids of shape [N] (or one-hot "
-            "rows). Got dtype %s and shape %s instead." % (labels.dtype, labels.shape)
+            "The probe labels must be class ids of shape [N] (integers, or floats with "
+            "integral values), or one-hot rows. Got dtype %s and shape %s%s instead."
+            % (labels.dtype, labels.shape, _first_non_integral(labels))
         )
     if labels.size and labels.min() < 0:
         raise ValueError("The probe labels must be >= 0. Got %d." % labels.min())
+    if labels.size and labels.max() >= MAX_CLASSES:
+        raise ValueError(
+            "The probe labels must be class ids below %d (at most %d classes). Got %d "
+            "instead. Map sparse ids to 0..K-1 first, e.g. `ids, labels = np.unique(labels, "
+            "return_inverse=True)`, and pass `class_names=[str(i) for i in ids]`."
+            % (MAX_CLASSES, MAX_CLASSES, labels.max())
+        )
     return labels.astype(np.int32)
+
+
+def _is_integral(labels):
+    if np.issubdtype(labels.dtype, np.integer):
+        return True
+    if not np.issubdtype(labels.dtype, np.floating):
+        return False
+    return bool(np.all(np.isfinite(labels)) and np.all(labels == np.round(labels)))
+
+
+def _first_non_integral(labels):
+    if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.floating):
+        return ""
+    bad = np.flatnonzero(~np.isfinite(labels) | (labels != np.round(labels)))
+    return " (e.g. %r at index %d)" % (float(labels[bad[0]]), bad[0]) if bad.size else ""
 
 
 def _is_one_hot(labels):
@@ -102,42 +135,80 @@ def check_positive_int(name, value):
     return int(value)
 
 
+def check_image_shape(image_shape):
+    """Returns `image_shape` as a tuple `(H, W)` or `(H, W, C)` (None stays None)."""
+    if image_shape is None:
+        return None
+    shape = tuple(image_shape) if isinstance(image_shape, (tuple, list)) else ()
+    if len(shape) not in (2, 3) or not all(
+        isinstance(s, numbers.Integral) and not isinstance(s, bool) and s >= 1 for s in shape
+    ) or (len(shape) == 3 and shape[2] not in (1, 3, 4)):
+        raise ValueError(
+            "The 'image_shape' parameter must be (H, W) or (H, W, C) with C in 1, 3, 4. "
+            "Got %r instead." % (image_shape,)
+        )
+    return tuple(int(s) for s in shape)
+
+
 def make_thumbnails(x, image_shape=None):
     """Small uint8 images of the probe inputs, or None if they are not images.
 
     Images are `[N, H, W]`, `[N, H, W, C]` (C in 1, 3, 4) or flat `[N, D]`
-    with `D` a perfect square (e.g. 784 = 28 x 28) or `image_shape` given.
-    Sides are shrunk by block averaging to at most 32 pixels and values are
-    scaled to 0..255 over the whole probe set.
+    with `D` a perfect square (e.g. 784 = 28 x 28), with sides of at least
+    `MIN_IMAGE_SIDE` pixels and an aspect ratio of at most
+    `MAX_IMAGE_ASPECT` (so sequences such as `[N, 128, 1]` are not images),
+    or any input whose sample has `H * W * C` values when `image_shape` is
+    given. Sides are shrunk by block averaging to at most 32 pixels and
+    values are scaled to 0..255 over the finite values of the probe set
+    (NaN and infinities become 0).
 
     Returns:
       uint8 `[N, h, w]` (grey) or `[N, h, w, 3]` (colour), or None.
+
+    Raises:
+      ValueError: if `image_shape` does not fit the inputs.
     """
-    if not isinstance(x, np.ndarray) or not np.issubdtype(x.dtype, np.number):
+    image_shape = check_image_shape(image_shape)
+    if not isinstance(x, np.ndarray) or not np.issubdtype(x.dtype, np.number) or x.ndim < 2:
         return None
     images = _as_images(x, image_shape)
     if images is None:
         return None
     factor = max(1, -(-max(images.shape[1:3]) // MAX_THUMBNAIL_SIDE))
-    images = _block_mean(images.astype(np.float32), factor)
-    lo, hi = np.nanmin(images), np.nanmax(images)
+    images = _block_mean(images.astype(np.float32), min(factor, *images.shape[1:3]))
+    finite = np.isfinite(images)
+    lo, hi = (images[finite].min(), images[finite].max()) if finite.any() else (0.0, 0.0)
     scale = 255.0 / (hi - lo) if hi > lo else 0.0
-    images = np.nan_to_num((images - lo) * scale)
+    images = np.where(finite, (images - lo) * scale, 0.0)
     return np.clip(images, 0, 255).astype(np.uint8)
 
 
 def _as_images(x, image_shape):
     n = x.shape[0]
     if image_shape is not None:
-        return x.reshape((n,) + tuple(image_shape))
-    if x.ndim == 2:
+        if int(np.prod(x.shape[1:])) != int(np.prod(image_shape)):
+            raise ValueError(
+                "The 'image_shape' parameter must have as many values as one probe input: "
+                "%s holds %d values but the inputs have shape %s."
+                % (image_shape, int(np.prod(image_shape)), x.shape[1:])
+            )
+        images = x.reshape((n,) + image_shape)
+    elif x.ndim == 2:
         side = int(round(np.sqrt(x.shape[1])))
-        return x.reshape(n, side, side) if side * side == x.shape[1] and side > 1 else None
-    if x.ndim == 3:
-        return x
-    if x.ndim == 4 and x.shape[3] in (1, 3, 4):
-        return x[..., 0] if x.shape[3] == 1 else x[..., :3]
-    return None
+        images = x.reshape(n, side, side) if side * side == x.shape[1] else None
+    elif x.ndim == 3 or (x.ndim == 4 and x.shape[3] in (1, 3, 4)):
+        images = x
+    else:
+        return None
+    if images is None or (image_shape is None and not _image_like(images.shape[1:3])):
+        return None
+    if images.ndim == 4:
+        images = images[..., 0] if images.shape[3] == 1 else images[..., :3]
+    return images
+
+
+def _image_like(sides):
+    return min(sides) >= MIN_IMAGE_SIDE and max(sides) <= MAX_IMAGE_ASPECT * min(sides)
 
 
 def _block_mean(images, factor):

@@ -179,7 +179,7 @@ Y = np.arange(10)
     [
         ({"probe": X}, "must be a tuple"),
         ({"probe": (X, Y[:5])}, "same length"),
-        ({"probe": (X, Y.astype(float) + 0.5)}, "integer class ids"),
+        ({"probe": (X, Y.astype(float) + 0.5)}, r"integral values.*0\.5 at index 0"),
         ({"probe": (X, -Y)}, ">= 0"),
         ({"probe": (X[:0], Y[:0])}, "at least one sample"),
         ({"probe": (X, Y), "every_n_epochs": 0}, "every_n_epochs"),

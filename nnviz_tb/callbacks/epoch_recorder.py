@@ -1,24 +1,52 @@
 """The loggers' bases: when they record (`EpochRecorder`), and what from a probe set (`ProbeRecorder`)."""
 
-import keras
+import os
+import warnings
 
-from nnviz_tb import layer_outputs, probe as probe_lib
+import keras
+from keras.src.utils import io_utils
+
+from nnviz_tb import layer_outputs, prediction, probe as probe_lib
 from nnviz_tb.callbacks import distribution
 from nnviz_tb.summary import NnvizWriter
 
 
 def check_log_dir(log_dir):
-    """Returns `log_dir` as a str, or raises ValueError if it is no path."""
-    if not isinstance(log_dir, (str, bytes)) and not hasattr(log_dir, "__fspath__"):
+    """Returns `log_dir` as a str, or raises ValueError if it is no path.
+
+    Warns when the run's directory name has a character that TensorBoard's
+    default (Rust) loader cannot handle: it skips such runs silently.
+    """
+    if isinstance(log_dir, bytes):
+        log_dir = os.fsdecode(log_dir)
+    if not isinstance(log_dir, str) and not hasattr(log_dir, "__fspath__"):
         raise ValueError("The 'log_dir' parameter must be a path. Got %r instead." % (log_dir,))
-    return str(log_dir)
+    log_dir = os.fspath(log_dir)
+    if not log_dir.strip():
+        raise ValueError(
+            "The 'log_dir' parameter must be a directory path, e.g. 'logs/run1'. Got %r "
+            "instead (it would write into the working directory)." % (log_dir,)
+        )
+    name = log_dir.rstrip("/").rsplit("/", 1)[-1]
+    bad = sorted({c for c in name if c in '"\\' or ord(c) < 32 or ord(c) == 127})
+    if bad:
+        warnings.warn(
+            "nnviz_tb: the run directory name %r contains %s; TensorBoard's default loader "
+            "skips such runs without a message. Rename the directory, or start TensorBoard "
+            "with --load_fast=false." % (name, ", ".join(repr(c) for c in bad)),
+            stacklevel=3,
+        )
+    return log_dir
 
 
-def check_layer_names(name, value):
-    """Returns `value` as a list of layer names (None stays None), or raises ValueError."""
+def check_layer_names(name, value, allow_all=False):
+    """Returns `value` as a list of layer names (None, and `"all"` if allowed, stay), or raises ValueError."""
+    if allow_all and value == "all":
+        return value
     if value is not None and (isinstance(value, str) or not all(isinstance(n, str) for n in value)):
         raise ValueError(
-            "The '%s' parameter must be a list of layer names. Got %r instead." % (name, value)
+            "The '%s' parameter must be a list of layer names%s. Got %r instead."
+            % (name, ' or "all"' if allow_all else "", value)
         )
     return None if value is None else list(value)
 
@@ -86,15 +114,21 @@ class ProbeRecorder(EpochRecorder):
 
     Checks the probe and the layer options when created, and builds the
     `layer_outputs.LayerOutputs` (`self._outputs`) as soon as the model is
-    built, so that bad layer names fail before training starts. See
-    `ActivationLogger` for the arguments.
+    built, so that bad layer names fail before training starts. At the start
+    of each `fit` it prints which layers it records. See `ActivationLogger`
+    for the arguments.
     """
 
+    # Whether the logger records predicted classes (then a guessed output is warned about).
+    _records_predictions = False
+
     def __init__(self, log_dir, probe, layers, every_n_epochs, class_names, reduction, max_dim,
-                 batch_memory_mb):
+                 batch_memory_mb, output=None, from_logits=None):
         super().__init__(log_dir, every_n_epochs)
         self.probe_x, self.probe_labels, self.class_names = probe_lib.check_probe(probe, class_names)
-        self.layers = check_layer_names("layers", layers)
+        self.layers = check_layer_names("layers", layers, allow_all=True)
+        self.output = prediction.check_output(output)
+        self.from_logits = prediction.check_from_logits(from_logits)
         if reduction not in layer_outputs.REDUCTIONS:
             raise ValueError(
                 "The 'reduction' parameter must be one of %s. Got %r instead."
@@ -113,10 +147,27 @@ class ProbeRecorder(EpochRecorder):
 
     def _layer_outputs(self):
         return layer_outputs.LayerOutputs(
-            self.model, self.layers, self.reduction, self.max_dim, self.batch_memory_mb
+            self.model, self.layers, self.reduction, self.max_dim, self.batch_memory_mb,
+            probe_x=self.probe_x, num_classes=len(self.class_names), output=self.output,
+            from_logits=self.from_logits, warn=self._records_predictions,
         )
 
     def on_train_begin(self, logs=None):
         if self._outputs is None:
             self._outputs = self._layer_outputs()
         super().on_train_begin(logs)
+        if self._writer is not None:
+            io_utils.print_msg(self._plan())
+
+    def _plan(self):
+        """What this fit records, printed at its start."""
+        outputs = self._outputs
+        layers = ", ".join(
+            "%s [%s] -> %d" % (name, "x".join(str(d) for d in shape) or "1", dim)
+            for name, shape, dim in zip(outputs.names, outputs.output_shapes, outputs.dims)
+        )
+        lines = ["nnviz_tb %s -> %s: %d layers (%s reduction): %s."
+                 % (type(self).__name__, self.log_dir, len(outputs.names), self.reduction, layers)]
+        if self._records_predictions:
+            lines.append("  Predicted classes: output %r, %s." % (outputs.output_name, outputs.rule))
+        return "\n".join(lines)
