@@ -5,11 +5,14 @@ event loader, keeping every step; imports no TensorFlow.
 """
 
 import dataclasses
+import logging
 
 from tensorboard.backend.event_processing import directory_watcher, plugin_event_accumulator
 from tensorboard.util import tensor_util
 
 from nnviz_tb import metadata
+
+logger = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass
@@ -32,7 +35,10 @@ class RecordedRun:
 
 
 def _summaries(run_dir):
-    """Yields `(content dict, blobs)` of the latest step of each nnviz tag of `run_dir`."""
+    """Yields `(content dict, blobs)` of the latest step of each nnviz tag of `run_dir`.
+
+    Summaries whose metadata breaks the format are skipped with a warning.
+    """
     accumulator = plugin_event_accumulator.EventAccumulator(
         run_dir, size_guidance={plugin_event_accumulator.TENSORS: 0}
     )
@@ -44,10 +50,21 @@ def _summaries(run_dir):
         summary_metadata = accumulator.SummaryMetadata(tag)
         if summary_metadata.plugin_data.plugin_name != metadata.PLUGIN_NAME:
             continue
-        content = metadata.parse_plugin_content(summary_metadata.plugin_data.content)
+        content, problem = metadata.read_plugin_content(summary_metadata.plugin_data.content)
+        if problem:
+            logger.warning("nnviz_tb: skipping the summary %r of %s: %s", tag, run_dir, problem)
+            continue
         events = accumulator.Tensors(tag)
-        if content is not None and events:
-            yield content, list(tensor_util.make_ndarray(events[-1].tensor_proto))
+        if events:
+            yield dict(content, tag=tag), list(tensor_util.make_ndarray(events[-1].tensor_proto))
+
+
+def _array(content, blob, run_dir):
+    """The array of one blob; a damaged one raises `ValueError` naming the summary."""
+    try:
+        return metadata.decode_array(blob)
+    except metadata.FormatError as e:
+        raise ValueError("The summary %r of %s cannot be read: %s" % (content["tag"], run_dir, e)) from None
 
 
 def read_gradient_stats(run_dir):
@@ -108,7 +125,7 @@ def read_correlations(run_dir):
     for content, blobs in _summaries(run_dir):
         if content["kind"] not in _CORRELATION_KINDS:
             continue
-        arrays = [metadata.decode_array(blob) for blob in blobs]
+        arrays = [_array(content, blob, run_dir) for blob in blobs]
         if content["kind"] == metadata.KIND_CORRELATIONS:
             found.layers[content["epoch"]] = content["layers"]
             found.scores[content["epoch"]] = dict(zip(content["measures"], arrays))
@@ -134,9 +151,9 @@ def read_run(run_dir):
             probe = blobs
         elif content["kind"] == metadata.KIND_ACTIVATIONS:
             layer = activations.setdefault(content["layer"], {})
-            layer[content["epoch"]] = metadata.decode_array(blobs[0])
+            layer[content["epoch"]] = _array(content, blobs[0], run_dir)
         elif content["kind"] == metadata.KIND_PREDICTIONS:
-            predictions[content["epoch"]] = metadata.decode_array(blobs[0])
+            predictions[content["epoch"]] = _array(content, blobs[0], run_dir)
     if probe is None:
         raise ValueError("No nnviz probe summary in %r." % (run_dir,))
     info = metadata.decode_json(probe[metadata.PROBE_INFO])

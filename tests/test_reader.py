@@ -27,3 +27,19 @@ def test_read_run_without_nnviz_data(tmp_path):
 def test_a_missing_directory_is_a_value_error(tmp_path, read):
     with pytest.raises(ValueError, match="No run directory"):
         read(str(tmp_path / "missing"))
+
+
+def test_read_run_skips_malformed_records_with_a_warning_and_names_damaged_ones(tmp_path, caplog):
+    from nnviz_tb import metadata
+    from damaged_runs import good_run, replaced, write_run
+
+    summaries, labels = good_run()
+    malformed = replaced(summaries, metadata.activations_tag("a", 1), content=b'{"kind": "activations", "epoch": 1}')
+    write_run(tmp_path / "malformed", malformed)
+    run = reader.read_run(str(tmp_path / "malformed"))
+    assert sorted(run.activations["a"]) == [0] and sorted(run.activations["b"]) == [0, 1]
+    np.testing.assert_array_equal(run.labels, labels)
+    assert "has no 'layer'" in caplog.text and metadata.activations_tag("a", 1) in caplog.text
+    write_run(tmp_path / "damaged", replaced(summaries, metadata.activations_tag("b", 0), blobs=[b"garbage"]))
+    with pytest.raises(ValueError, match="'nnviz/activations/b/epoch_00000' of .*damaged cannot be read"):
+        reader.read_run(str(tmp_path / "damaged"))
