@@ -33,12 +33,38 @@ class CorrelationLogger(ProbeRecorder):
       classes and ordered by class);
     * the variance of every feature over `num_augmentations` random
       augmentations of probe point `augment_index`, next to its variance over
-      the probe set, which tells invariant features from reacting ones.
+      the probe set, which tells invariant features from reacting ones. The
+      default augmentation varies only floating-point inputs: for a model
+      on integers alone (token ids) it is skipped, with one warning at the
+      start of `fit` and a note stored with the data and shown in the tab;
+      if the model fails on the augmented copies, likewise.
 
-    Memory stays bounded for wide layers: outputs with spatial axes are
-    reduced as by `ActivationLogger` (`reduction`, `max_dim`; recorded with
-    the data), so a layer never has more than `max_dim` features. Only the
-    chief worker of a `tf.distribute` cluster writes.
+    Bounds, whatever the model (each recorded with the data and shown in
+    the tab where it applies):
+
+    * Features: outputs with spatial axes are reduced as by
+      `ActivationLogger` (`reduction`, `max_dim`); a layer that is still
+      wider than `max_dim` (a `Dense(100000)`) is represented by `max_dim`
+      evenly spaced features, the same at every epoch, in every analysis.
+      Best-match |r| and the feature x feature matrices use at most
+      `max_features` of those (evenly spaced).
+    * Work per record: linear CKA comes from the feature products or, when
+      cheaper, from N x N Gram matrices (the same number), over every
+      probe point as long as that costs at most
+      `correlation.CKA_WORK` = 5e10 multiply-adds and 256 MB of Gram
+      matrices, else over a class-balanced sample of points, fixed for the
+      run, that does (ResNet50's 158 layers: 651 of 2,000 points).
+      Best-match |r| uses fewer features per layer where `max_features`
+      would cost more than `correlation.PEARSON_WORK` = 2e10 (those 158
+      layers: 50). So a record's memory grows linearly with the probe size
+      and the layers' widths, never with their squares.
+    * Lag: the correlations are computed on the writer thread (at the
+      lowest CPU priority, NumPy's BLAS on one thread) while the next epoch
+      trains, but at most one record at a time: `on_epoch_end` waits for the
+      previous one first. A killed run loses at most the record being
+      computed; `on_train_end` returns once every record is written.
+
+    Only the chief worker of a `tf.distribute` cluster writes.
 
     Args:
       log_dir: Run directory (local path or `tf.io.gfile` URL).
@@ -51,16 +77,17 @@ class CorrelationLogger(ProbeRecorder):
         both.
       matrix_layers: Recorded layers whose feature and sample matrices are
         written. Defaults to all of them.
-      max_features: Largest side of a feature x feature matrix. Defaults to
-        256.
+      max_features: Largest side of a feature x feature matrix, and most
+        features per layer that best-match |r| compares. Defaults to 256.
       max_samples: Largest side of a sample x sample matrix. Defaults to 256.
       augment: Callable `augment(x, rng) -> x'` returning a random variant of
         one input (a NumPy `Generator` is passed as `rng`). Defaults to
         `nnviz_tb.augment.RandomAugmentation(image_shape=image_shape)`:
-        shifts of up to 2 pixels, rotations of up to 10 degrees and noise.
+        shifts of up to 2 pixels, rotations of up to 10 degrees and noise,
+        of floating-point inputs only. For several inputs, `x` is a list
+        or dict of one sample of each (like the probe).
       num_augmentations: Number of augmented copies; 0 turns the
-        augmentation variance off (it needs a single-array probe). Defaults
-        to 300.
+        augmentation variance off. Defaults to 300.
       augment_index: Index of the probe point that is augmented. Defaults
         to 0.
       invariance_threshold: A feature is invariant when its variance over
@@ -70,7 +97,8 @@ class CorrelationLogger(ProbeRecorder):
         label numbers.
       reduction: `"mean"`, `"max"` or `"flatten"`, as for
         `ActivationLogger`. Defaults to `"mean"`.
-      max_dim: Feature cap of `"flatten"`. Defaults to 2048.
+      max_dim: Feature cap of `"flatten"`, and of any layer (wider ones are
+        sampled). Defaults to 2048.
       batch_memory_mb: Memory budget in MB for one batch of layer outputs.
         Defaults to 64.
       image_shape: `(H, W)` or `(H, W, C)` of flat inputs that are not square
