@@ -53,10 +53,10 @@ class CorrelationLogger(ProbeRecorder):
       probe point as long as that costs at most
       `correlation.CKA_WORK` = 5e10 multiply-adds and 256 MB of Gram
       matrices, else over a class-balanced sample of points, fixed for the
-      run, that does (ResNet50's 158 layers: 651 of 2,000 points).
+      run, that does (all 176 layers of ResNet50: 617 of 2,000 points).
       Best-match |r| uses fewer features per layer where `max_features`
-      would cost more than `correlation.PEARSON_WORK` = 2e10 (those 158
-      layers: 50). So a record's memory grows linearly with the probe size
+      would cost more than `correlation.PEARSON_WORK` = 2e10 (those 176
+      layers: 45). So a record's memory grows linearly with the probe size
       and the layers' widths, never with their squares.
     * Lag: the correlations are computed on the writer thread (at the
       lowest CPU priority, NumPy's BLAS on one thread) while the next epoch
