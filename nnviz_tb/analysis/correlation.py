@@ -19,6 +19,11 @@ both defined for layers of different widths:
   those of Y, averaged: `(mean_i max_j |r_ij| + mean_j max_i |r_ij|) / 2`.
 
 A score is undefined (`NaN`) when a layer has no live feature.
+
+`plan_cross_layer` bounds the work and memory of all layer pairs: CKA over a
+class-balanced sample of the points, best-match |r| over evenly spaced
+features, where every point and feature would cost more (`CKA_WORK`,
+`PEARSON_WORK`, `GRAM_BYTES`).
 """
 
 import dataclasses
