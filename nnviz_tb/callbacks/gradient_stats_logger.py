@@ -50,7 +50,8 @@ class GradientStatsLogger(keras.callbacks.Callback):
     fraction per layer and epoch, and per layer a heatmap of the gradient
     signs of `heatmap_weights` weights at every step.
 
-    Device memory: 10 bytes per trainable weight, plus about
+    Device memory: 10 bytes per trainable weight (as much again for a moment
+    at the measured steps), plus about
     `heatmap_steps * (heatmap_weights + 8) * layers` bytes.
 
     Args:

@@ -33,8 +33,14 @@ Separately, on every step (every `stride`-th step when an epoch has more
 steps than the heatmap holds), the gradients of a fixed sample of weights
 are recorded for the heatmaps: cheap, as it touches only those weights.
 
+The per-weight work sees all variables' weights as one flat array (see
+`_Blocks`), so that tracing and compiling it take about the same time for a
+model of 5 or of 500 variables.
+
 Memory on the device: 10 bytes per trainable weight (its previous value and
-gradient, float32; pending-release and nonzero-this-epoch flags), plus
+gradient, float32; pending-release and nonzero-this-epoch flags; in blocks
+of 256 weights per variable), during a measured or kept step about as much
+again for the weights and gradients in that layout, plus
 `(heatmap_steps + 1) * samples * 4` bytes of sampled gradients and
 `(heatmap_steps + 1) * groups * 8` bytes of per-measured-step statistics.
 """
@@ -81,7 +87,8 @@ class GradientTracker:
         self._sample_cells = [
             np.divmod(s, max(int(np.prod(shape[1:], dtype=np.int64)), 1)) for s, shape in zip(self._samples, shapes)
         ]
-        self._groups = np.asarray(groups, dtype=np.float32)
+        self._groups = np.asarray(groups, dtype=np.float64)
+        self._blocks = _Blocks(self._sizes)
         num_groups = len(self._groups)
         num_samples = sum(len(s) for s in self._samples)
         columns = len(COUNT_COLUMNS) + len(NORM_COLUMNS)
@@ -90,10 +97,12 @@ class GradientTracker:
             return tf.Variable(value, trainable=False, name="nnviz_" + name)
 
         with tf.init_scope():  # Also when first built while the train step is traced.
-            self._previous = [variable(tf.zeros([n]), "previous") for n in self._sizes]
-            self._previous_grads = [variable(tf.zeros([n]), "previous_grads") for n in self._sizes]
-            self._pending = [variable(tf.zeros([n], tf.bool), "pending") for n in self._sizes]
-            self._nonzero = [variable(tf.zeros([n], tf.bool), "nonzero") for n in self._sizes]
+            # All variables' weights in one flat array each, in `_blocks`' layout.
+            padded = self._blocks.padded_size
+            self._previous = variable(tf.zeros([padded]), "previous")
+            self._previous_grads = variable(tf.zeros([padded]), "previous_grads")
+            self._pending = variable(tf.zeros([padded], tf.bool), "pending")
+            self._nonzero = variable(tf.zeros([padded], tf.bool), "nonzero")
             self._step = variable(tf.constant(0, tf.int64), "step")
             # The step kept in `_previous` (none yet: -2, never the one before a step).
             self._previous_step = variable(tf.constant(-2, tf.int64), "previous_step")
@@ -107,14 +116,16 @@ class GradientTracker:
             self._step_stats = variable(
                 tf.zeros([self.heatmap_steps + 1, num_groups, len(STEP_COLUMNS)]), "step_stats"
             )
-        # The per-weight work runs as XLA-compiled functions: fused loops, and a
-        # branch that is not taken costs one node of the training step's graph.
+        # The per-weight work runs as two XLA-compiled functions on all weights at once: a
+        # fused loop each, and a few operations to trace and compile however many variables.
         self._events = tf.function(
-            functools.partial(_events, zero_threshold=zero_threshold, release_threshold=release_threshold),
+            functools.partial(_events, blocks=self._blocks, zero_threshold=zero_threshold,
+                              release_threshold=release_threshold),
             jit_compile=True, autograph=False,
         )
-        self._masked = tf.function(
-            functools.partial(_masked, zero_threshold=zero_threshold), jit_compile=True, autograph=False
+        self._kept = tf.function(
+            functools.partial(_kept, blocks=self._blocks, zero_threshold=zero_threshold),
+            jit_compile=True, autograph=False,
         )
         self._update = tf.function(self._update_fn, autograph=False)
 
@@ -144,28 +155,26 @@ class GradientTracker:
 
     def _remember(self, grads, variables, step):
         """Keeps the step before a measured one, to compare with."""
-        weights = [_flat(v) for v in variables]
-        for variable, value in zip(self._previous_grads + self._previous, self._masked(grads) + weights):
-            variable.assign(value)
+        masked, weights = self._kept(grads, [tf.convert_to_tensor(v) for v in variables])
+        self._previous_grads.assign(masked)
+        self._previous.assign(weights)
         self._previous_step.assign(step)
         return tf.no_op()
 
     def _measure(self, grads, variables, step):
         """Adds a measured step, compared with the one before if that one was kept."""
         has_previous = tf.equal(self._previous_step, step - 1)
-        weights = [_flat(v) for v in variables]
-        state = [[v.value() for v in variables]
-                 for variables in (self._previous_grads, self._previous, self._pending, self._nonzero)]
-        rows, pending, nonzero = self._events(grads, weights, *state, has_previous)
-        for variable, value in zip(self._pending + self._nonzero, pending + nonzero):
-            variable.assign(value)
+        state = [v.value() for v in (self._previous_grads, self._previous, self._pending, self._nonzero)]
+        rows, pending, nonzero = self._events(grads, [tf.convert_to_tensor(v) for v in variables], *state, has_previous)
+        self._pending.assign(pending)
+        self._nonzero.assign(nonzero)
         sums = tf.matmul(self._groups, rows)  # Sums over each group's variables.
         num_counts = len(COUNT_COLUMNS)
-        norms = tf.sqrt(sums[:, num_counts:]) * tf.stack([1.0, tf.cast(has_previous, tf.float32)])
-        self._totals.assign_add(tf.cast(tf.concat([sums[:, :num_counts], norms], 1), tf.float64))
+        norms = tf.sqrt(sums[:, num_counts:]) * tf.stack([1.0, tf.cast(has_previous, tf.float64)])
+        self._totals.assign_add(tf.concat([sums[:, :num_counts], norms], 1))
         slot = tf.minimum(self._counters[_MEASURED], self.heatmap_steps)  # Spare row: overflow.
         self._step_stats.scatter_update(
-            tf.IndexedSlices(tf.stack([sums[:, 0], norms[:, 0]], 1)[None], slot[None])
+            tf.IndexedSlices(tf.cast(tf.stack([sums[:, 0], norms[:, 0]], 1), tf.float32)[None], slot[None])
         )
         self._counters.assign_add(tf.stack([tf.constant(1, tf.int64), tf.cast(has_previous, tf.int64)]))
         return tf.no_op()
@@ -173,8 +182,16 @@ class GradientTracker:
     def _record_samples(self, grads, step):
         """Writes the sampled gradients to row `epoch step // stride`: each row ends with the
         last step of its `stride` steps; steps past `heatmap_steps` rows go to a spare row."""
-        values = tf.concat([_sum([_gather(part, s, cells) for part in parts])
-                            for parts, s, cells in zip(grads, self._samples, self._sample_cells) if len(s)], 0)
+        picked = [i for i, s in enumerate(self._samples) if len(s)]
+        sparse = [i for i in picked if any(isinstance(part, tf.IndexedSlices) for part in grads[i])]
+        dense = [i for i in picked if i not in sparse]
+        pieces = [_sum([_gather(part, self._samples[i], self._sample_cells[i]) for part in grads[i]]) for i in sparse]
+        if dense:  # Not XLA-compiled: XLA takes seconds to compile hundreds of gathers.
+            pieces.append(_gathered([grads[i] for i in dense], [self._samples[i] for i in dense]))
+        values = tf.concat(pieces, 0)
+        if sparse:  # Back in the order of the variables.
+            owners = np.repeat(sparse + dense, [len(self._samples[i]) for i in sparse + dense])
+            values = tf.gather(values, np.argsort(owners, kind="stable"))
         row = tf.minimum((step - self._epoch_start) // self._stride, self.heatmap_steps)
         self._sampled.scatter_update(tf.IndexedSlices(values[None], row[None]))
 
@@ -214,7 +231,7 @@ class GradientTracker:
             "measured": measured,
             "change_steps": change_steps,
             "first_step": first_step,
-            "nonzero": [v.numpy() for v in self._nonzero],
+            "nonzero": self._blocks.split(self._nonzero.numpy()),
             "stride": stride,
             "sampled": self._sampled[:rows].numpy(),
             "sampled_steps": [first_step + min((r + 1) * stride, steps) - 1 for r in range(rows)],
@@ -225,7 +242,7 @@ class GradientTracker:
 
     def _reset_epoch(self):
         self._epoch_start.assign(self._step)
-        for state in [self._totals, self._counters] + self._nonzero:
+        for state in (self._totals, self._counters, self._nonzero):
             state.assign(tf.zeros_like(state))
 
 
@@ -240,8 +257,8 @@ def _sum(parts):
 
 
 def _sums(grads):
-    """Each gradient's parts added up, flat and dense."""
-    return [_sum([_flat(part) for part in parts]) for parts in grads]
+    """Each gradient's parts added up, dense."""
+    return [_sum([tf.convert_to_tensor(part) for part in parts]) for parts in grads]
 
 
 def _float(gradient):
@@ -266,37 +283,88 @@ def _flat(tensor):
     return tf.reshape(tf.cast(tf.convert_to_tensor(tensor), tf.float32), [-1])
 
 
-def _masked(grads, zero_threshold):
-    """The gradients with their zeros (`|g| < zero_threshold`) set to 0."""
-    return [tf.where(tf.abs(g) < zero_threshold, 0.0, g) for g in grads]
+class _Blocks:
+    """The layout of all variables' weights in one flat array: each variable starts a new
+    block of `BLOCK` weights, and the rest of its last block is padding. A sum per
+    variable is then a sum per block (a fused reduction) and a short sum over blocks."""
+
+    BLOCK = 256
+
+    def __init__(self, sizes):
+        self.sizes = sizes
+        blocks = [-(-n // self.BLOCK) for n in sizes]
+        self.starts = np.cumsum([0] + blocks[:-1], dtype=np.int64) * self.BLOCK
+        self.pads = [b * self.BLOCK - n for b, n in zip(blocks, sizes)]
+        self.padded_size = int(sum(blocks) * self.BLOCK)
+        self.variable_of_block = np.repeat(np.arange(len(sizes), dtype=np.int32), blocks)
+        # Weights (not padding) of each block.
+        self.filled = np.concatenate(
+            [np.minimum(n - self.BLOCK * np.arange(b), self.BLOCK) for n, b in zip(sizes, blocks)] + [[]]
+        ).astype(np.int32)
+
+    def join(self, tensors):
+        """`[padded_size]` float32: the tensors of each variable, flat, in the layout (padding 0)."""
+        flats = [tf.reshape(tf.cast(t, tf.float32), [-1]) for t in tensors]
+        return tf.concat([p for flat, pad in zip(flats, self.pads) for p in ((flat, tf.zeros([pad])) if pad
+                                                                            else (flat,))], 0)
+
+    def rows(self, flat):
+        return tf.reshape(flat, [-1, self.BLOCK])
+
+    def valid(self):
+        """`[blocks, BLOCK]` bool: True where a weight is, False on padding."""
+        return tf.range(self.BLOCK)[None, :] < tf.constant(self.filled)[:, None]
+
+    def per_variable(self, block_sums):
+        """`[V, ...]` sums of the `[blocks, ...]` sums of each variable's blocks."""
+        return tf.math.unsorted_segment_sum(block_sums, tf.constant(self.variable_of_block), len(self.sizes))
+
+    def split(self, flat):
+        """NumPy: each variable's part of a flat array in the layout."""
+        return [flat[start:start + n] for start, n in zip(self.starts, self.sizes)]
 
 
-def _events(grads, weights, previous_grads, previous, pending, nonzero, has_previous, zero_threshold,
+def _gathered(grads, samples):
+    """The values of dense gradients (each a list of parts to add up) at their `samples`
+    flat indices, concatenated."""
+    return tf.concat([_sum([tf.gather(tf.reshape(part, [-1]), s) for part in parts])
+                      for parts, s in zip(grads, samples)], 0)
+
+
+def _kept(grads, weights, blocks, zero_threshold):
+    """The gradients (their zeros, `|g| < zero_threshold`, set to 0) and the weights, each
+    joined into one flat array (pure, for XLA)."""
+    grads = blocks.join(grads)
+    return tf.where(tf.abs(grads) < zero_threshold, 0.0, grads), blocks.join(weights)
+
+
+def _events(grads, weights, previous_grads, previous, pending, nonzero, has_previous, blocks, zero_threshold,
             release_threshold):
     """One measured step (pure, for XLA): per variable the `COUNT_COLUMNS` counts and the
-    squared norms of `g` and `dw` (rows of `[V, 7]`), and the new pending and nonzero flags.
+    squared norms of `g` and `dw` (float64 `[V, 7]`), and the new pending and nonzero flags.
 
-    `previous_grads` are masked (`_masked`): a flip needs both gradients nonzero, and the
-    step before (`has_previous`).
+    `previous_grads` are masked (`_kept`): a flip needs both gradients nonzero, and the
+    step before (`has_previous`). Counts are exact (int32 per block and per variable).
     """
-    rows, new_pending, new_nonzero = [], [], []
-    count = lambda mask: tf.reduce_sum(tf.cast(mask, tf.float32))  # noqa: E731
-    for g, w, g0, w0, p, nz in zip(grads, weights, previous_grads, previous, pending, nonzero):
-        magnitude = tf.abs(g)
-        zero, large = magnitude < zero_threshold, magnitude > release_threshold
-        flip = tf.logical_and(tf.logical_and(g * g0 < 0, tf.logical_not(zero)), has_previous)
-        dw = w - w0
-        curvature = dw * g
-        rows.append(tf.stack([
-            count(zero),
-            count(flip),
-            count(tf.logical_and(flip, curvature > 0)),
-            count(tf.logical_and(flip, curvature < 0)),
-            count(tf.logical_and(p, large)),
-            tf.reduce_sum(g * g),
-            tf.reduce_sum(dw * dw),
-        ]))
-        new_pending.append(tf.logical_and(tf.logical_or(p, zero), tf.logical_not(large)))
-        new_nonzero.append(tf.logical_or(nz, tf.logical_not(zero)))
-    return tf.stack(rows), new_pending, new_nonzero
-
+    g, w = blocks.rows(blocks.join(grads)), blocks.rows(blocks.join(weights))
+    g0, w0, p, nz = (blocks.rows(state) for state in (previous_grads, previous, pending, nonzero))
+    valid = blocks.valid()
+    magnitude = tf.abs(g)
+    zero, large = tf.logical_and(magnitude < zero_threshold, valid), magnitude > release_threshold
+    flip = tf.logical_and(tf.logical_and(g * g0 < 0, tf.logical_not(zero)), has_previous)
+    dw = w - w0
+    curvature = dw * g
+    count = lambda mask: tf.reduce_sum(tf.cast(mask, tf.int32), axis=1)  # noqa: E731
+    counts = tf.stack([
+        count(zero),
+        count(flip),
+        count(tf.logical_and(flip, curvature > 0)),
+        count(tf.logical_and(flip, curvature < 0)),
+        count(tf.logical_and(p, large)),
+    ], 1)
+    norms = tf.stack([tf.reduce_sum(g * g, axis=1), tf.reduce_sum(dw * dw, axis=1)], 1)
+    rows = tf.concat([tf.cast(blocks.per_variable(counts), tf.float64),
+                      tf.cast(blocks.per_variable(norms), tf.float64)], 1)
+    new_pending = tf.logical_and(tf.logical_or(p, zero), tf.logical_not(large))
+    new_nonzero = tf.logical_or(nz, tf.logical_and(tf.logical_not(zero), valid))
+    return rows, tf.reshape(new_pending, [-1]), tf.reshape(new_nonzero, [-1])
