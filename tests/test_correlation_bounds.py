@@ -211,3 +211,16 @@ def test_writing_lags_training_by_at_most_one_record(tmp_path, monkeypatch):
     assert max(lags) == 1 and len(lags) == 6
     assert written == list(range(7))  # All of them, in order, by the end of fit.
     assert not [t for t in threading.enumerate() if t.name == "nnviz-writer"]
+
+
+def test_features_constant_over_the_sampled_points_are_left_out(rng):
+    """Over a sample of the points, a feature can be constant (positive or negative): no NaN."""
+    x = rng.normal(size=(100, 6))
+    x[::2, 1], x[::2, 2] = 0.7, -0.4  # Constant over the even points only.
+    y = x[:, [0, 3, 4, 5]] + 0.1 * rng.normal(size=(100, 4))
+    plan = correlation.CrossLayerPlan(points=np.arange(0, 100, 2), pearson_features=4)
+    with np.errstate(all="raise"):
+        score = correlation.cross_layer_scores([x, y], ["pearson"], plan)["pearson"][0, 1]
+    even = x[::2]
+    kept = correlation.evenly_spaced(6, 4)  # Features 0, 2, 3, 5; 2 is constant there.
+    assert score == pytest.approx(reference_pearson(even[:, kept], y[::2]), rel=1e-5)

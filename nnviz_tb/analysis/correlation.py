@@ -60,7 +60,7 @@ class LayerStatistics:
         count = max(len(live), 1)
         mean = live.sum(axis=0, dtype=np.float64) / count
         self.values = (live - mean.astype(live.dtype)).astype(np.float32, copy=False)
-        self.std = np.sqrt(np.einsum("ij,ij->j", self.values, self.values).astype(np.float64) / count)
+        self.std = np.sqrt(np.einsum("ij,ij->j", self.values, self.values, dtype=np.float64) / count)
         self.variance = np.where(finite, 0.0, np.nan)
         self.variance[self.live] = self.std**2
 
@@ -141,9 +141,10 @@ def _standardized(layer, points, cap):
     chosen = evenly_spaced(len(layer.live), len(layer.live) if cap is None else cap)
     columns = np.cumsum(layer.live)[chosen[layer.live[chosen]]] - 1  # Among the live features.
     values = layer.values[:, columns] if points is None else layer.values[np.ix_(points, columns)]
-    values = values[:, values.max(axis=0, initial=0) > values.min(axis=0, initial=0)]
+    values = values[:, values.max(axis=0) > values.min(axis=0)] if len(values) else values[:, :0]
     values = values - values.mean(axis=0, dtype=np.float64).astype(np.float32)
-    return values / np.sqrt(np.square(values, dtype=np.float64).mean(axis=0)).astype(np.float32)
+    std = np.sqrt(np.einsum("ij,ij->j", values, values, dtype=np.float64) / len(values)).astype(np.float32)
+    return values[:, std > 0] / std[std > 0]
 
 
 def _cka_from_grams(layers, points):
