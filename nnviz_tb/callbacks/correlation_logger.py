@@ -200,6 +200,7 @@ class CorrelationLogger(ProbeRecorder):
                 note = "Only the float inputs are augmented; %s (integers) stay as they are." % ", ".join(fixed)
         copies = augment_lib.augmented_copies(augment_lib.sample(self.probe_x, index), self.augment, num, self.seed)
         return copies, note
+
     def _layer_outputs(self):
         outputs = super()._layer_outputs()
         unknown = [n for n in self.matrix_layers or () if n not in outputs.names]
@@ -259,8 +260,8 @@ class CorrelationLogger(ProbeRecorder):
         except Exception as e:
             if not self._augmenting:
                 raise
-            self._augmentation_note = "No augmentation variance: the model failed on the augmented copies (%s)." % (
-                str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__)
+            self._augmentation_note = (
+                "No augmentation variance: the model failed on the augmented copies (%s)." % _telling_line(e))
             logger.warning("nnviz_tb CorrelationLogger: %s", self._augmentation_note)
             self._set_inputs(None)
             self._summaries = self._describe_summaries()
@@ -275,6 +276,13 @@ class CorrelationLogger(ProbeRecorder):
 
 def _is_int(value):
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _telling_line(error):
+    """The line of an exception's message that says what failed (TensorFlow's start with a traceback)."""
+    lines = [line for line in str(error).splitlines() if line.strip() and not line[0].isspace()]
+    lines = [line for line in lines if not line.startswith(("Graph execution error", "Detected at node"))]
+    return lines[-1].strip() if lines else type(error).__name__
 
 
 def _describe(augment):
