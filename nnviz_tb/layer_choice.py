@@ -148,10 +148,11 @@ class CallRecorder:
 
 
 def traced_candidates(model, sample):
-    """`(candidates, outputs)` of one forward pass of `model` on `sample`.
+    """`(candidates, outputs, producers)` of one forward pass of `model` on `sample`.
 
     Every sublayer's call is a candidate (with its real output shape);
-    `outputs` is the model's output structure (eager tensors).
+    `outputs` is the model's output structure (eager tensors) and
+    `producers` maps `id(tensor)` to the name of the call that returned it.
     """
     with CallRecorder(list(_sublayers(model))) as recorder:
         outputs = model(sample, training=False)

@@ -86,15 +86,15 @@ class LayerOutputs:
 
     def __init__(self, model, layers=None, reduction="mean", max_dim=2048, batch_memory_mb=64,
                  probe_x=None, num_classes=None, output=None, from_logits=None, warn=True):
-        self._model_ref = model
+        self._model = model
         self._sample = None if probe_x is None else _slice(probe_x, 0, 2)
         if not model.built:  # A subclassed model or a Sequential one without an Input.
             _run_sample(model, self._require_sample())
         self._graph = layer_choice.graph_of(model)
         self._trace = None
-        outputs, output_layers, producers = self._outputs_and_candidates()
-        chosen = layer_choice.choose(self._top, layers, output_layers, lambda: self._inner_candidates())
-        names = self._output_names(outputs, producers)
+        outputs, structure, output_layers, producers = self._outputs_and_candidates()
+        chosen = layer_choice.choose(self._top, layers, output_layers, self._inner_candidates)
+        names = _output_names(structure, outputs, producers)
         widths = [math.prod(d or 1 for d in t.shape[1:]) for t in outputs]
         index = prediction.choose_output(names, widths, num_classes, output, warn=warn)
         self.output_name = names[index]
@@ -110,22 +110,23 @@ class LayerOutputs:
         self.batch_size = max(1, int(batch_memory_mb * 2**20 // max(self._per_sample_bytes(), 1)))
 
     def _outputs_and_candidates(self):
-        """Sets `self._top` (top-level candidates); returns the flat outputs, the
-        names of the candidates that are outputs and each output's producing layer."""
-        model = self._model_ref
+        """Sets `self._top` (top-level candidates); returns the flat outputs, their
+        structure, the names of the candidates that are outputs and each output's layer."""
+        model = self._model
         if self._graph is None:
-            candidates, structure, names = layer_choice.traced_candidates(model, self._require_sample())
-            self._trace = candidates
-            self._top = [c for c in candidates if "/" not in c.name]
+            self._trace, structure, producer_names = layer_choice.traced_candidates(
+                model, self._require_sample()
+            )
+            self._top = [c for c in self._trace if "/" not in c.name]
             outputs = keras.tree.flatten(structure)
-            self._structure = structure
-            by_name = {c.name: c.layer for c in candidates}
-            self._producer_names = [names.get(id(t)) for t in outputs]
-            return outputs, set(self._producer_names), [by_name.get(n) for n in self._producer_names]
+            names = [producer_names.get(id(t)) for t in outputs]
+            by_name = {c.name: c.layer for c in self._trace}
+            return outputs, structure, set(names), [by_name.get(n) for n in names]
         self._top = layer_choice.graph_candidates(model)
         output_ids = {id(t) for t in model.outputs}
         output_layers = {c.name for c in self._top if id(c.tensor) in output_ids}
-        return model.outputs, output_layers, [t._keras_history[0] for t in model.outputs]
+        producers = [t._keras_history[0] for t in model.outputs]
+        return model.outputs, self._graph._outputs_struct, output_layers, producers
 
     def _require_sample(self):
         if self._sample is None:
@@ -135,18 +136,8 @@ class LayerOutputs:
     def _inner_candidates(self):
         """Candidates inside nested layers (run once, on demand)."""
         if self._trace is None:
-            self._trace = layer_choice.traced_candidates(self._model_ref, self._require_sample())[0]
+            self._trace = layer_choice.traced_candidates(self._model, self._require_sample())[0]
         return [c for c in self._trace if "/" in c.name]
-
-    def _output_names(self, outputs, producers):
-        """Names of the flat outputs: dict keys, else the producing layers' names."""
-        structure = self._graph._outputs_struct if self._graph is not None else self._structure
-        keys = {id(v): k for k, v in structure.items()} if isinstance(structure, dict) else {}
-        names = [
-            keys.get(id(t)) or getattr(layer, "name", None) or "output_%d" % i
-            for i, (t, layer) in enumerate(zip(outputs, producers))
-        ]
-        return names if len(set(names)) == len(names) else ["output_%d" % i for i in range(len(names))]
 
     def _graph_forward(self, chosen, index, reduction, max_dim):
         reduced, self.reductions = [], []
@@ -156,12 +147,12 @@ class LayerOutputs:
             self.reductions.append(how)
         self.dims = [int(t.shape[-1]) for t in reduced]
         self.output_shapes = [list(c.shape) for c in chosen]
-        model = self._model_ref
+        model = self._model
         probe_model = keras.Model(model.inputs, reduced + [model.outputs[index]])
         return probe_model.predict_on_batch
 
     def _captured_forward(self, chosen, index, reduction, max_dim):
-        model = self._model_ref
+        model = self._model
         recorder = layer_choice.CallRecorder([c.layer for c in chosen])
         wanted = [((id(c.layer), c.call), _channels_first(c.layer)) for c in chosen]
 
@@ -195,7 +186,7 @@ class LayerOutputs:
         if self.captured:
             self._inner_candidates()
             return sum(math.prod(d or 1 for d in c.shape) * 4 for c in self._trace)
-        return _graph_bytes(self._model_ref)
+        return _graph_bytes(self._model)
 
     def bytes_per_epoch(self, num_points):
         """Bytes of one recorded epoch: float16 values and an int32 predicted class per point."""
@@ -221,6 +212,16 @@ class LayerOutputs:
                 result[start : start + len(value)] = value
             predictions[start : start + len(values[-1])] = prediction.predicted_class(values[-1], self.rule)
         return dict(zip(self.names, results)), predictions
+
+
+def _output_names(structure, outputs, producers):
+    """Names of the flat outputs: the keys of a dict output, else the producing layers' names."""
+    keys = {id(v): k for k, v in structure.items()} if isinstance(structure, dict) else {}
+    names = [
+        keys.get(id(t)) or getattr(layer, "name", None) or "output_%d" % i
+        for i, (t, layer) in enumerate(zip(outputs, producers))
+    ]
+    return names if len(set(names)) == len(names) else ["output_%d" % i for i in range(len(names))]
 
 
 def _run_sample(model, sample):
