@@ -48,11 +48,11 @@ def record_parts(logger):
     parts = {}
     for title in ("forward passes, first (wall)", "forward passes, again (wall)"):
         start = time.perf_counter()
-        outputs = logger._outputs(logger._inputs)[0]
+        outputs = logger._forward()
         parts[title] = time.perf_counter() - start
     summaries, num = logger._summaries, len(logger.probe_labels)
-    activations = summaries.sampled({name: v[:num] for name, v in outputs.items()})
-    augmented = summaries.sampled({name: v[num:] for name, v in outputs.items()})
+    activations = {name: v[:num] for name, v in outputs.items()}
+    augmented = {name: v[num:] for name, v in outputs.items()}
     with correlation_summaries._thread_pools().limit(limits=1, user_api="blas"):
         layers, parts["layer statistics"] = timed(
             lambda: [correlation.LayerStatistics(activations[n]) for n in summaries.layers])

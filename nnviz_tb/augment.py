@@ -115,6 +115,11 @@ def sample(x, index):
     return _map(lambda array: np.asarray(array)[index], x)
 
 
+def rows(x, start, stop):
+    """Probe points `start` to `stop` of inputs `x` (an array, or a list/dict of arrays)."""
+    return _map(lambda array: array[start:stop], x)
+
+
 def concatenate(x, copies):
     """Inputs `x` followed by `copies` (same structure), input by input."""
     return _map(lambda a, b: np.concatenate([np.asarray(a), np.asarray(b).astype(np.asarray(a).dtype)]), x, copies)

@@ -243,20 +243,32 @@ class CorrelationLogger(ProbeRecorder):
         self._pending.acquire()
         try:
             outputs = self._forward()
-            num = len(self.probe_labels)
-            activations = self._summaries.sampled({name: values[:num] for name, values in outputs.items()})
-            augmented = None
-            if self._augmenting:
-                augmented = self._summaries.sampled({name: values[num:] for name, values in outputs.items()})
         except BaseException:
             self._pending.release()
             raise
+        num = len(self.probe_labels)
+        activations = {name: values[:num] for name, values in outputs.items()}
+        augmented = {name: values[num:] for name, values in outputs.items()} if self._augmenting else None
         self._writer.submit(functools.partial(self._write, step, activations, augmented))
+
+    def _sampled_outputs(self):
+        """`{layer: [N + A, F]}`: the kept features of the probe's and the copies' layer outputs.
+
+        The inputs go through in chunks whose full outputs fit in
+        `batch_memory_mb`, so a layer wider than `max_dim` never is whole in memory.
+        """
+        total = len(self.probe_labels) + (self.num_augmentations if self._augmenting else 0)
+        chunk = max(self._outputs.batch_size, self.batch_memory_mb * 2**20 // (4 * max(sum(self._outputs.dims), 1)))
+        parts = [
+            self._summaries.sampled(self._outputs(augment_lib.rows(self._inputs, start, start + chunk))[0])
+            for start in range(0, total, chunk)
+        ]
+        return {name: np.concatenate([part[name] for part in parts]) for name in self._summaries.layers}
 
     def _forward(self):
         """The layer outputs of the probe (and the augmented copies, unless the model fails on them)."""
         try:
-            return self._outputs(self._inputs)[0]
+            return self._sampled_outputs()
         except Exception as e:
             if not self._augmenting:
                 raise
@@ -265,7 +277,7 @@ class CorrelationLogger(ProbeRecorder):
             logger.warning("nnviz_tb CorrelationLogger: %s", self._augmentation_note)
             self._set_inputs(None)
             self._summaries = self._describe_summaries()
-            return self._outputs(self._inputs)[0]
+            return self._sampled_outputs()
 
     def _write(self, step, activations, augmented):
         try:
