@@ -1,5 +1,7 @@
 """Peak memory of CorrelationLogger on a Dense(100000) layer and on ResNet50 (32 x 32, weights=None).
 
+ResNet50 with the default layers, and with all its layers (`resnet50_all`).
+
 Each fit runs in its own subprocess under a memory cap (`--cap-gb` of
 address space, as `prlimit --as` sets it), with and without the logger:
 2,000 probe points (random inputs, 10 classes), 300 augmentations, records
@@ -20,7 +22,7 @@ import sys
 import tempfile
 import time
 
-MODELS = ("dense100000", "resnet50")
+MODELS = ("dense100000", "resnet50", "resnet50_all")
 
 
 def peak_rss_mb():
@@ -50,8 +52,9 @@ def child(model_name, with_logger, probe_size, epochs):
     x = rng.uniform(size=(512,) + shape).astype("float32")
     y = np.arange(512) % 10
     probe = (rng.uniform(size=(probe_size,) + shape).astype("float32"), np.arange(probe_size) % 10)
+    layers = [layer.name for layer in model.layers[1:]] if model_name.endswith("_all") else None
     with tempfile.TemporaryDirectory() as log_dir:
-        callbacks = [nnviz_tb.CorrelationLogger(log_dir, probe=probe)] if with_logger else []
+        callbacks = [nnviz_tb.CorrelationLogger(log_dir, probe=probe, layers=layers)] if with_logger else []
         start = time.perf_counter()
         model.fit(x, y, epochs=epochs, batch_size=64, verbose=0, callbacks=callbacks)
         seconds = time.perf_counter() - start
