@@ -41,7 +41,6 @@ class RunIndex:
     probe: Record = None
     activations: dict = dataclasses.field(default_factory=dict)
     predictions: dict = dataclasses.field(default_factory=dict)
-    shapes: dict = dataclasses.field(default_factory=dict)
     others: dict = dataclasses.field(default_factory=dict)
     problems: list = dataclasses.field(default_factory=list)
 
@@ -160,7 +159,7 @@ class RunData:
         try:
             if len(blobs) != 1:
                 raise metadata.FormatError("it holds %d blobs instead of 1" % len(blobs))
-            return check(metadata.decode_array(blobs[0]), num_points)
+            return check(metadata.decode_array(blobs[0], copy=False), num_points)
         except metadata.FormatError as e:
             raise CorruptDataError(run, record.tag, e)
 
@@ -189,7 +188,6 @@ def _add(entry, content, record):
     if kind == metadata.KIND_ACTIVATIONS:
         if entry.probe is not None:
             entry.activations.setdefault(content["layer"], {})[content["epoch"]] = record
-            entry.shapes[content["layer"]] = content.get("shape")
     elif kind == metadata.KIND_PREDICTIONS:
         if entry.probe is not None:
             entry.predictions[content["epoch"]] = record
