@@ -140,6 +140,9 @@ def exercise(env, run):
     env.get("/evolution?run=%s&over=layers&epoch=%d" % (run, epochs[0]))
     env.get("/discriminative?run=%s&layer=%s&epoch=%d" % (run, layers[0], epochs[0]))
     env.get("/thumbnails?run=" + run)
+    for other in ("/correlations?run=%s", "/gradients?run=%s&format=csv", "/feature_correlations?run=%s&layer=a&epoch=1",
+                  "/augmentation_variance?run=%s&epoch=1", "/gradient_signs?run=%s&layer=a&epoch=1"):
+        env.get(other % run)  # The other loggers' routes, on records whose kind was fuzzed.
     env.get("/thumbnail?run=%s&index=39" % run)
     env.assert_good_run_unchanged()
 
