@@ -242,3 +242,24 @@ def test_deep_mlps_record_each_block_and_transformers_each_residual():
     assert LayerOutputs(model).names == [
         "residual_a0", "residual_f0", "residual_a1", "residual_f1", "residual_a2", "residual_f2",
         "residual_a3", "residual_f3", "pool", "mlp", "out"]
+
+
+def test_a_sequential_model_without_an_input_is_built_from_the_probe(tmp_path):
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.layers.Dense(4, activation="relu", name="hidden"),
+                              keras.layers.Dense(2, activation="softmax", name="out")])
+    model.compile("adam", "sparse_categorical_crossentropy")
+    logger = nnviz_tb.ActivationLogger(str(tmp_path), probe=(X8, Y2))
+    model.fit(X8, Y2, epochs=1, verbose=0, callbacks=[logger])
+    run = reader.read_run(str(tmp_path))
+    assert sorted(run.activations) == ["hidden", "out"]
+    np.testing.assert_array_equal(run.predictions[1], model.predict(X8, verbose=0).argmax(axis=1))
+
+
+def test_a_model_the_probe_cannot_build_fails_before_training_with_the_reason(tmp_path):
+    model = Subclassed()
+    model.compile("adam", "sparse_categorical_crossentropy")
+    logger = nnviz_tb.ActivationLogger(str(tmp_path), probe=(np.array([["a"] * 8] * 4), np.arange(4) % 2))
+    with pytest.raises(ValueError, match="running the model on the first probe points to build it failed"):
+        model.fit(X8, Y2, epochs=1, verbose=0, callbacks=[logger])
+    assert not list(tmp_path.glob("events*"))
