@@ -170,7 +170,7 @@ class App {
   showNotes(viewNotes = this.viewNotes) {
     this.viewNotes = viewNotes;
     const problems = this.runs[this.state.run]?.problems ?? [];
-    this.notes.show([...problems.map((text) => `Run ${this.state.run}: ${text}`), ...viewNotes]);
+    this.notes.show([...new Set([...problems.map((text) => `Run ${this.state.run}: ${text}`), ...viewNotes])]);
   }
 
   /** The ./evolution (or, for neurons, ./neurons) parameters of the current selection. */
@@ -264,7 +264,7 @@ class App {
       layer: query.layer, epoch: query.epoch, methodName: METHOD_NAMES[query.method],
       classNames: json.class_names, selectedClass,
     });
-    this.showNotes([...new Set(json.notes ?? [])]); // ./neurons and ./discriminative may say the same.
+    this.showNotes(json.notes ?? []);
     this.status.clear();
   }
 

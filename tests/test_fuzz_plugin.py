@@ -3,12 +3,13 @@ hostile route parameters. Every answer is < 500 and JSON (or a PNG), no NaN reac
 and the good run beside the damaged ones keeps its exact answers.
 
 Deterministic (`derandomize=True`); the counts of requests, faults and statuses are printed
-at the end of the module.
+at the end of the module. `NNVIZ_FUZZ_SCALE=20` runs 20 times as many examples.
 """
 
 import collections
 import dataclasses
 import json
+import os
 import urllib.parse
 
 import numpy as np
@@ -29,6 +30,7 @@ from damaged_runs import activations_summary, good_run, probe_summary, replaced,
 
 ROUTE = "/data/plugin/nnviz"
 COUNTS = collections.Counter()
+SCALE = int(os.environ.get("NNVIZ_FUZZ_SCALE", "1"))
 FUZZ = dict(derandomize=True, deadline=None, database=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                    HealthCheck.function_scoped_fixture])
@@ -177,7 +179,7 @@ def content_strategy():
     )
 
 
-@settings(max_examples=40, **FUZZ)
+@settings(max_examples=40 * SCALE, **FUZZ)
 @given(data=st.data())
 def test_fuzzed_plugin_content(env, data):
     summaries, _ = good_run(thumbnails=False)
@@ -222,7 +224,7 @@ def blob_strategy(data, shapes, valid):
     return data.draw(st.binary(max_size=200))
 
 
-@settings(max_examples=50, **FUZZ)
+@settings(max_examples=50 * SCALE, **FUZZ)
 @given(data=st.data())
 def test_fuzzed_blobs(env, data):
     summaries, labels = good_run()
@@ -252,7 +254,7 @@ def test_fuzzed_blobs(env, data):
     exercise(env, env.add_run(summaries))
 
 
-@settings(max_examples=60, **FUZZ)
+@settings(max_examples=60 * SCALE, **FUZZ)
 @given(data=st.data())
 def test_fuzzed_cache_files(tmp_path_factory, data):
     cache_dir = tmp_path_factory.mktemp("cache")
@@ -293,7 +295,7 @@ hostile_text = st.one_of(
 )
 
 
-@settings(max_examples=400, **FUZZ)
+@settings(max_examples=400 * SCALE, **FUZZ)
 @given(route=st.sampled_from(ROUTES),
        params=st.dictionaries(st.sampled_from(PARAMS) | st.text(max_size=5), hostile_text, max_size=5))
 def test_fuzzed_route_parameters(env, route, params):
@@ -328,7 +330,7 @@ def real_tensorboard(tmp_path_factory):
     server.stop()
 
 
-@settings(max_examples=150, **FUZZ)
+@settings(max_examples=150 * SCALE, **FUZZ)
 @given(route=st.sampled_from(ROUTES),
        params=st.dictionaries(st.sampled_from(PARAMS), hostile_text | st.sampled_from(sorted(BAD_RUNS)), max_size=4))
 def test_fuzzed_requests_on_a_real_tensorboard(real_tensorboard, route, params):
