@@ -1,6 +1,7 @@
 """Damaged and malformed summaries: a 4xx or a note naming the run and tag, never a 500,
 and the readable rest (the good run beside the bad one) served as usual."""
 
+import dataclasses
 import json
 import tracemalloc
 
@@ -216,15 +217,24 @@ def test_sparse_class_ids_are_compacted(tmp_path):
 
 def test_a_layer_of_100000_neurons_is_sampled_to_2000(tmp_path):
     summaries, labels = good_run()
-    wide = np.random.default_rng(3).normal(size=(40, 100_000)).astype(np.float16) + labels[:, None]
+    wide = (np.random.default_rng(3).normal(size=(40, 100_000)) + labels[:, None]).astype(np.float16)
     client = serve(tmp_path, [*summaries, activations_summary("wide", 0, wide)])
     tracemalloc.start()
     status, body = get_json(client, "/neurons?run=bad&layer=wide&epoch=0")
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    assert status == 200 and peak < 2**30  # The full dissimilarity matrix would take 75 GiB.
+    assert status == 200 and peak < 2**28  # The full dissimilarity matrix would take 75 GiB.
     assert len(body["points"]) == len(body["neurons"]) == 2000 and body["num_neurons"] == 100_000
     assert body["neurons"] == sorted(set(body["neurons"])) and body["neurons"][-1] < 100_000
     assert body["notes"] == ["2,000 of 100,000 neurons, sampled (the same ones at every epoch)."]
     status, scores = get_json(client, "/discriminative?run=bad&layer=wide&epoch=0")
     assert status == 200 and scores["neurons"] == body["neurons"] and len(scores["best_class"]) == 2000
+
+
+def test_problems_per_run_are_capped(tmp_path):
+    summaries, _ = good_run()
+    broken = [activations_summary("x%d" % i, 0, np.zeros((40, 5), np.float32)) for i in range(30)]
+    client = serve(tmp_path, summaries + [dataclasses.replace(s, content=b"{}") for s in broken])
+    runs = assert_good_run_served(client)
+    assert len(runs["bad"]["problems"]) == 20 and runs["bad"]["problems"][-1] == "... and 11 more problems."
+    assert runs["bad"]["layers"] == ["a", "b"]

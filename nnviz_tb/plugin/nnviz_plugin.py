@@ -26,6 +26,7 @@ logger = logging.getLogger(__name__)
 
 _FRONTEND_PACKAGE = "nnviz_tb.plugin_frontend"
 _CONTENT_TYPES = {".js": "application/javascript", ".css": "text/css"}
+_MAX_PROBLEMS = 20  # Sentences per run in /runs, which the tab polls every 10 s.
 
 
 def _frontend_files():
@@ -96,6 +97,9 @@ class NnvizPlugin(base_plugin.TBPlugin):
                     logger.exception("nnviz_tb: cannot list the %s of run %r", name, run)
                     summary[name] = None
                     summary["problems"].append("Its %s could not be listed (see the TensorBoard log)." % name)
+            if len(summary["problems"]) > _MAX_PROBLEMS:
+                more = len(summary["problems"]) - _MAX_PROBLEMS + 1
+                summary["problems"] = summary["problems"][: _MAX_PROBLEMS - 1] + ["... and %d more problems." % more]
             result[run] = summary
         return result
 
