@@ -75,11 +75,14 @@ class CorrelationSummaries:
         }
 
     def write(self, step, activations, augmented):
-        """Writes one epoch: `activations` `{layer: [N, D]}`, `augmented` `{layer: [A, D]}` or None."""
+        """Writes one epoch: `activations` `{layer: [N, D]}`, `augmented` `{layer: [A, D]}` or None.
+
+        Consumes `activations`: its arrays are taken out and centred in place.
+        """
         _lower_thread_priority()
         _warn_non_finite(step, activations)
         with _thread_pools().limit(limits=1, user_api="blas"):
-            layers = {name: correlation.LayerStatistics(activations[name]) for name in self.layers}
+            layers = {name: correlation.LayerStatistics(activations.pop(name), overwrite=True) for name in self.layers}
             self._write_cross_layer(step, [layers[name] for name in self.layers])
             for name in self.matrix_layers:
                 self._write_matrices(step, name, layers[name])

@@ -37,7 +37,8 @@ class LayerStatistics:
     """One layer's activations over the probe set, prepared once for every analysis.
 
     The functions below take either an `[N, D]` array or this, so that one
-    epoch's analyses centre each layer once.
+    epoch's analyses centre each layer once. With `overwrite`, a float32
+    array whose features are all live is centred in place (no copy).
 
     Attributes:
       live: `[D]` bool: the features that are finite everywhere and not constant.
@@ -47,7 +48,7 @@ class LayerStatistics:
         (0 for constant features, NaN for non-finite ones).
     """
 
-    def __init__(self, activations):
+    def __init__(self, activations, overwrite=False):
         activations = np.asarray(activations)
         activations = activations.astype(np.result_type(activations.dtype, np.float32), copy=False)
         finite = np.ones(activations.shape[1], bool)
@@ -59,7 +60,10 @@ class LayerStatistics:
         live = activations if self.live.all() else activations[:, self.live]
         count = max(len(live), 1)
         mean = live.sum(axis=0, dtype=np.float64) / count
-        self.values = (live - mean.astype(live.dtype)).astype(np.float32, copy=False)
+        if overwrite and live is activations and live.dtype == np.float32:
+            self.values = np.subtract(live, mean.astype(np.float32), out=live)
+        else:
+            self.values = (live - mean.astype(live.dtype)).astype(np.float32, copy=False)
         self.std = np.sqrt(np.einsum("ij,ij->j", self.values, self.values, dtype=np.float64) / count)
         self.variance = np.where(finite, 0.0, np.nan)
         self.variance[self.live] = self.std**2

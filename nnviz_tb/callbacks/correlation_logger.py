@@ -259,11 +259,12 @@ class CorrelationLogger(ProbeRecorder):
         """
         total = len(self.probe_labels) + (self.num_augmentations if self._augmenting else 0)
         chunk = max(self._outputs.batch_size, self.batch_memory_mb * 2**20 // (4 * max(sum(self._outputs.dims), 1)))
-        parts = [
-            self._summaries.sampled(self._outputs(augment_lib.rows(self._inputs, start, start + chunk))[0])
-            for start in range(0, total, chunk)
-        ]
-        return {name: np.concatenate([part[name] for part in parts]) for name in self._summaries.layers}
+        kept = {name: np.empty((total, d), np.float32) for name, d in zip(self._summaries.layers, self._summaries.sampled_dims)}
+        for start in range(0, total, chunk):
+            part = self._summaries.sampled(self._outputs(augment_lib.rows(self._inputs, start, start + chunk))[0])
+            for name, values in part.items():
+                kept[name][start : start + len(values)] = values
+        return kept
 
     def _forward(self):
         """The layer outputs of the probe (and the augmented copies, unless the model fails on them)."""
