@@ -52,7 +52,7 @@ def _functional_references(model, names):
         sub = keras.Model(model.inputs, model.get_layer(name).output)
 
         def compute(x):
-            out = sub.predict(x, verbose=0)
+            out = keras.ops.convert_to_numpy(sub(x, training=False))  # Eager: nothing to trace.
             return out.mean(axis=tuple(range(1, out.ndim - 1))) if out.ndim > 2 else out
 
         return compute
@@ -176,7 +176,7 @@ def subclassed():
     model.compile("adam", "sparse_categorical_crossentropy")
     x = _rng().normal(size=(NUM, 6)).astype("float32")
     y = np.arange(NUM) % 3
-    return Case(model, x, y, (x, y), references={"hidden": lambda v: model.hidden(v).numpy()})
+    return Case(model, x, y, (x, y), references={"hidden": lambda v: keras.ops.convert_to_numpy(model.hidden(v))})
 
 
 def rnns():
@@ -264,11 +264,11 @@ def _fit(case, callback):
 
 
 def _predicted_classes(case):
-    """The labelled head's class per probe point, from `model.predict`."""
-    output = case.model.predict(case.probe[0], verbose=0)
+    """The labelled head's class per probe point, from the model called on the probe."""
+    output = case.model(case.probe[0], training=False)
     if case.head is not None:
         output = output[case.head]
-    output = np.asarray(output, dtype=np.float32).reshape(len(output), -1)
+    output = keras.ops.convert_to_numpy(output).astype(np.float32).reshape(len(output), -1)
     if case.rule == "argmax":
         return output.argmax(axis=1)
     return (output[:, 0] > float(case.rule.split()[-1])).astype(int)
