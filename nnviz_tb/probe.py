@@ -158,7 +158,8 @@ def make_thumbnails(x, image_shape=None):
     `MIN_IMAGE_SIDE` pixels and an aspect ratio of at most
     `MAX_IMAGE_ASPECT` (so sequences such as `[N, 128, 1]` are not images),
     or any input whose sample has `H * W * C` values when `image_shape` is
-    given. Sides are shrunk by block averaging to at most 32 pixels and
+    given. Signed integer inputs with values outside 0..255 are token ids,
+    not pixels (unless `image_shape` is given). Sides are shrunk by block averaging to at most 32 pixels and
     values are scaled to 0..255 over the finite values of the probe set
     (NaN and infinities become 0).
 
@@ -170,6 +171,8 @@ def make_thumbnails(x, image_shape=None):
     """
     image_shape = check_image_shape(image_shape)
     if not isinstance(x, np.ndarray) or not np.issubdtype(x.dtype, np.number) or x.ndim < 2:
+        return None
+    if image_shape is None and _token_ids(x):
         return None
     images = _as_images(x, image_shape)
     if images is None:
@@ -205,6 +208,11 @@ def _as_images(x, image_shape):
     if images.ndim == 4:
         images = images[..., 0] if images.shape[3] == 1 else images[..., :3]
     return images
+
+
+def _token_ids(x):
+    """Whether integer inputs hold values no 8-bit image has (e.g. ids of a 2,000-word vocabulary)."""
+    return np.issubdtype(x.dtype, np.signedinteger) and x.size > 0 and (x.min() < 0 or x.max() > 255)
 
 
 def _image_like(sides):

@@ -49,6 +49,14 @@ def test_a_series_is_no_image_and_does_not_crash_the_constructor(tmp_path):
     assert thumbs.shape == (5, 128, 1) and thumbs.dtype == np.uint8
 
 
+def test_token_ids_are_no_images_even_of_a_square_length():
+    ids = np.random.default_rng(0).integers(0, 2000, size=(6, 256)).astype("int32")  # 256 = 16 x 16
+    assert probe_lib.make_thumbnails(ids) is None
+    pixels = np.random.default_rng(0).integers(0, 256, size=(6, 256)).astype("int64")
+    assert probe_lib.make_thumbnails(pixels).shape == (6, 16, 16)  # 8-bit images as int64 stay images.
+    assert probe_lib.make_thumbnails(ids, image_shape=(16, 16)).shape == (6, 16, 16)  # Unless told.
+
+
 @pytest.mark.parametrize(
     "x, shape",
     [
