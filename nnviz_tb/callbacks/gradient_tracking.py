@@ -165,7 +165,10 @@ class GradientTracker:
         """Adds a measured step, compared with the one before if that one was kept."""
         has_previous = tf.equal(self._previous_step, step - 1)
         state = [v.value() for v in (self._previous_grads, self._previous, self._pending, self._nonzero)]
-        rows, pending, nonzero = self._events(grads, [tf.convert_to_tensor(v) for v in variables], *state, has_previous)
+        # Joined outside XLA: fused into the comparisons, XLA's concatenation of hundreds of
+        # variables is slower than TensorFlow's copy.
+        joined = [self._blocks.join(t) for t in (grads, [tf.convert_to_tensor(v) for v in variables])]
+        rows, pending, nonzero = self._events(*joined, *state, has_previous)
         self._pending.assign(pending)
         self._nonzero.assign(nonzero)
         sums = tf.matmul(self._groups, rows)  # Sums over each group's variables.
@@ -182,16 +185,9 @@ class GradientTracker:
     def _record_samples(self, grads, step):
         """Writes the sampled gradients to row `epoch step // stride`: each row ends with the
         last step of its `stride` steps; steps past `heatmap_steps` rows go to a spare row."""
-        picked = [i for i, s in enumerate(self._samples) if len(s)]
-        sparse = [i for i in picked if any(isinstance(part, tf.IndexedSlices) for part in grads[i])]
-        dense = [i for i in picked if i not in sparse]
-        pieces = [_sum([_gather(part, self._samples[i], self._sample_cells[i]) for part in grads[i]]) for i in sparse]
-        if dense:  # Not XLA-compiled: XLA takes seconds to compile hundreds of gathers.
-            pieces.append(_gathered([grads[i] for i in dense], [self._samples[i] for i in dense]))
-        values = tf.concat(pieces, 0)
-        if sparse:  # Back in the order of the variables.
-            owners = np.repeat(sparse + dense, [len(self._samples[i]) for i in sparse + dense])
-            values = tf.gather(values, np.argsort(owners, kind="stable"))
+        # Not XLA-compiled: XLA takes seconds to compile hundreds of small gathers.
+        values = tf.concat([_sum([_gather(part, s, cells) for part in parts])
+                            for parts, s, cells in zip(grads, self._samples, self._sample_cells) if len(s)], 0)
         row = tf.minimum((step - self._epoch_start) // self._stride, self.heatmap_steps)
         self._sampled.scatter_update(tf.IndexedSlices(values[None], row[None]))
 
@@ -279,7 +275,7 @@ def _gather(gradient, flat_indices, cells):
 
 
 def _flat(tensor):
-    """Flat and dense (`tf.IndexedSlices` added up into their dense shape)."""
+    """Flat, dense and float32."""
     return tf.reshape(tf.cast(tf.convert_to_tensor(tensor), tf.float32), [-1])
 
 
@@ -324,13 +320,6 @@ class _Blocks:
         return [flat[start:start + n] for start, n in zip(self.starts, self.sizes)]
 
 
-def _gathered(grads, samples):
-    """The values of dense gradients (each a list of parts to add up) at their `samples`
-    flat indices, concatenated."""
-    return tf.concat([_sum([tf.gather(tf.reshape(part, [-1]), s) for part in parts])
-                      for parts, s in zip(grads, samples)], 0)
-
-
 def _kept(grads, weights, blocks, zero_threshold):
     """The gradients (their zeros, `|g| < zero_threshold`, set to 0) and the weights, each
     joined into one flat array (pure, for XLA)."""
@@ -340,14 +329,14 @@ def _kept(grads, weights, blocks, zero_threshold):
 
 def _events(grads, weights, previous_grads, previous, pending, nonzero, has_previous, blocks, zero_threshold,
             release_threshold):
-    """One measured step (pure, for XLA): per variable the `COUNT_COLUMNS` counts and the
-    squared norms of `g` and `dw` (float64 `[V, 7]`), and the new pending and nonzero flags.
+    """One measured step (pure, for XLA) of the joined gradients and weights: per variable
+    the `COUNT_COLUMNS` counts and the squared norms of `g` and `dw` (float64 `[V, 7]`),
+    and the new pending and nonzero flags.
 
     `previous_grads` are masked (`_kept`): a flip needs both gradients nonzero, and the
     step before (`has_previous`). Counts are exact (int32 per block and per variable).
     """
-    g, w = blocks.rows(blocks.join(grads)), blocks.rows(blocks.join(weights))
-    g0, w0, p, nz = (blocks.rows(state) for state in (previous_grads, previous, pending, nonzero))
+    g, w, g0, w0, p, nz = (blocks.rows(a) for a in (grads, weights, previous_grads, previous, pending, nonzero))
     valid = blocks.valid()
     magnitude = tf.abs(g)
     zero, large = tf.logical_and(magnitude < zero_threshold, valid), magnitude > release_threshold
