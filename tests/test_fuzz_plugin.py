@@ -302,7 +302,7 @@ def test_fuzzed_route_parameters(env, route, params):
     if env.runs == 0:  # Beside the good run: one damaged one, whatever the test order.
         summaries, _ = good_run()
         env.add_run(replaced(summaries, metadata.activations_tag("a", 1), blobs=[b"garbage"]))
-    env.get(route.replace("*", "".join(params)), query_string=params)
+    env.get(route.replace("*", urllib.parse.quote("".join(params))), query_string=params)
     if env.runs and COUNTS["requests"] % 50 == 0:
         env.assert_good_run_unchanged()
 
