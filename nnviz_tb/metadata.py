@@ -122,12 +122,13 @@ def encode_array(array):
     return buffer.getvalue()
 
 
-def decode_array(data):
+def decode_array(data, copy=True):
     """Decodes `.npy` bytes written by `encode_array`, checking the header first.
 
     The header's shape and dtype must account for exactly the bytes that
     follow it, so a damaged header never makes the reader allocate what it
-    claims (e.g. 10**12 rows).
+    claims (e.g. 10**12 rows). With `copy=False` the array is a read-only
+    view of `data` (no second copy of a large blob).
 
     Raises:
       FormatError: (a `ValueError`) if `data` is not a valid `.npy` payload.
@@ -151,7 +152,8 @@ def decode_array(data):
             % ("x".join(map(str, shape)) or "scalar", dtype, count * dtype.itemsize, payload)
         )
     array = np.frombuffer(data, dtype, count=count, offset=stream.tell())
-    return array.reshape(shape, order="F" if fortran_order else "C").copy()
+    array = array.reshape(shape, order="F" if fortran_order else "C")
+    return array.copy() if copy else array
 
 
 def encode_activations(array, to_float16=None):

@@ -223,7 +223,7 @@ class Jobs:
 
 def _digest(data, labels, analysis_key, init):
     """Hex SHA-256 of everything a result depends on."""
-    digest = hashlib.sha256(data.tobytes())
+    digest = hashlib.sha256(np.ascontiguousarray(data).data)  # The buffer itself: no copy.
     digest.update(("%s|%s|%d|%s" % (analysis_key, data.shape, CACHE_VERSION, data.dtype)).encode())
     digest.update(np.ascontiguousarray(labels, dtype=np.int32).tobytes())
     for name in sorted(init or {}):
