@@ -281,39 +281,43 @@ def _flat(tensor):
 
 class _Blocks:
     """The layout of all variables' weights in one flat array: each variable starts a new
-    block of `BLOCK` weights, and the rest of its last block is padding. A sum per
-    variable is then a sum per block (a fused reduction) and a short sum over blocks."""
+    block of `BLOCK` weights, and the rest of its last block is padding; then padding
+    blocks up to a whole number of chunks of `CHUNK` blocks (at most one chunk). A sum per
+    variable is then a sum per block (a fused reduction) and a short sum over blocks, and
+    the work goes chunk by chunk, so that its temporaries are those of one chunk."""
 
     BLOCK = 256
+    CHUNK = 4096  # Blocks: a million weights.
 
     def __init__(self, sizes):
         self.sizes = sizes
         blocks = [-(-n // self.BLOCK) for n in sizes]
         self.starts = np.cumsum([0] + blocks[:-1], dtype=np.int64) * self.BLOCK
         self.pads = [b * self.BLOCK - n for b, n in zip(blocks, sizes)]
-        self.padded_size = int(sum(blocks) * self.BLOCK)
-        self.variable_of_block = np.repeat(np.arange(len(sizes), dtype=np.int32), blocks)
-        # Weights (not padding) of each block.
+        self.chunk = max(1, min(sum(blocks), self.CHUNK))
+        tail = -sum(blocks) % self.chunk
+        self.tail = tail * self.BLOCK
+        self.padded_size = int((sum(blocks) + tail) * self.BLOCK)
+        # Each block's variable (padding blocks: `len(sizes)`), and its weights (not padding).
+        self.variable_of_block = np.repeat(np.arange(len(sizes) + 1, dtype=np.int32), blocks + [tail])
         self.filled = np.concatenate(
-            [np.minimum(n - self.BLOCK * np.arange(b), self.BLOCK) for n, b in zip(sizes, blocks)] + [[]]
+            [np.minimum(n - self.BLOCK * np.arange(b), self.BLOCK) for n, b in zip(sizes, blocks)] + [[0] * tail]
         ).astype(np.int32)
 
     def join(self, tensors):
         """`[padded_size]` float32: the tensors of each variable, flat, in the layout (padding 0)."""
         flats = [tf.reshape(tf.cast(t, tf.float32), [-1]) for t in tensors]
-        return tf.concat([p for flat, pad in zip(flats, self.pads) for p in ((flat, tf.zeros([pad])) if pad
-                                                                            else (flat,))], 0)
+        pieces = [p for flat, pad in zip(flats, self.pads) for p in ((flat, tf.zeros([pad])) if pad else (flat,))]
+        return tf.concat(pieces + ([tf.zeros([self.tail])] if self.tail else []), 0)
 
-    def rows(self, flat):
-        return tf.reshape(flat, [-1, self.BLOCK])
-
-    def valid(self):
-        """`[blocks, BLOCK]` bool: True where a weight is, False on padding."""
-        return tf.range(self.BLOCK)[None, :] < tf.constant(self.filled)[:, None]
+    def chunks(self, flat):
+        """`[chunks, chunk, BLOCK]` view of a flat array in the layout."""
+        return tf.reshape(flat, [-1, self.chunk, self.BLOCK])
 
     def per_variable(self, block_sums):
         """`[V, ...]` sums of the `[blocks, ...]` sums of each variable's blocks."""
-        return tf.math.unsorted_segment_sum(block_sums, tf.constant(self.variable_of_block), len(self.sizes))
+        sums = tf.math.unsorted_segment_sum(block_sums, tf.constant(self.variable_of_block), len(self.sizes) + 1)
+        return sums[:-1]
 
     def split(self, flat):
         """NumPy: each variable's part of a flat array in the layout."""
@@ -336,24 +340,33 @@ def _events(grads, weights, previous_grads, previous, pending, nonzero, has_prev
     `previous_grads` are masked (`_kept`): a flip needs both gradients nonzero, and the
     step before (`has_previous`). Counts are exact (int32 per block and per variable).
     """
-    g, w, g0, w0, p, nz = (blocks.rows(a) for a in (grads, weights, previous_grads, previous, pending, nonzero))
-    valid = blocks.valid()
-    magnitude = tf.abs(g)
-    zero, large = tf.logical_and(magnitude < zero_threshold, valid), magnitude > release_threshold
-    flip = tf.logical_and(tf.logical_and(g * g0 < 0, tf.logical_not(zero)), has_previous)
-    dw = w - w0
-    curvature = dw * g
-    count = lambda mask: tf.reduce_sum(tf.cast(mask, tf.int32), axis=1)  # noqa: E731
-    counts = tf.stack([
-        count(zero),
-        count(flip),
-        count(tf.logical_and(flip, curvature > 0)),
-        count(tf.logical_and(flip, curvature < 0)),
-        count(tf.logical_and(p, large)),
-    ], 1)
-    norms = tf.stack([tf.reduce_sum(g * g, axis=1), tf.reduce_sum(dw * dw, axis=1)], 1)
-    rows = tf.concat([tf.cast(blocks.per_variable(counts), tf.float64),
-                      tf.cast(blocks.per_variable(norms), tf.float64)], 1)
-    new_pending = tf.logical_and(tf.logical_or(p, zero), tf.logical_not(large))
-    new_nonzero = tf.logical_or(nz, tf.logical_and(tf.logical_not(zero), valid))
+    arrays = [blocks.chunks(a) for a in (grads, weights, previous_grads, previous, pending, nonzero)]
+    filled = tf.reshape(tf.constant(blocks.filled), [-1, blocks.chunk])
+
+    def chunk(args):
+        g, w, g0, w0, p, nz, filled = args
+        valid = tf.range(blocks.BLOCK)[None, :] < filled[:, None]
+        magnitude = tf.abs(g)
+        zero, large = tf.logical_and(magnitude < zero_threshold, valid), magnitude > release_threshold
+        flip = tf.logical_and(tf.logical_and(g * g0 < 0, tf.logical_not(zero)), has_previous)
+        dw = w - w0
+        curvature = dw * g
+        count = lambda mask: tf.reduce_sum(tf.cast(mask, tf.int32), axis=1)  # noqa: E731
+        counts = tf.stack([
+            count(zero),
+            count(flip),
+            count(tf.logical_and(flip, curvature > 0)),
+            count(tf.logical_and(flip, curvature < 0)),
+            count(tf.logical_and(p, large)),
+        ], 1)
+        norms = tf.stack([tf.reduce_sum(g * g, axis=1), tf.reduce_sum(dw * dw, axis=1)], 1)
+        new_pending = tf.logical_and(tf.logical_or(p, zero), tf.logical_not(large))
+        new_nonzero = tf.logical_or(nz, tf.logical_and(tf.logical_not(zero), valid))
+        return counts, norms, new_pending, new_nonzero
+
+    counts, norms, new_pending, new_nonzero = tf.map_fn(
+        chunk, arrays + [filled], fn_output_signature=(tf.int32, tf.float32, tf.bool, tf.bool)
+    )
+    rows = tf.concat([tf.cast(blocks.per_variable(tf.reshape(counts, [-1, len(COUNT_COLUMNS)])), tf.float64),
+                      tf.cast(blocks.per_variable(tf.reshape(norms, [-1, len(NORM_COLUMNS)])), tf.float64)], 1)
     return rows, tf.reshape(new_pending, [-1]), tf.reshape(new_nonzero, [-1])
