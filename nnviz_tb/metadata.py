@@ -165,10 +165,22 @@ def encode_activations(array, to_float16=None):
         rounding (the writer passes TensorFlow's cast). Defaults to NumPy.
     """
     array = np.asarray(array, dtype=np.float32)
-    peak = np.abs(array[np.isfinite(array)]).max(initial=0.0)
-    if peak < np.finfo(np.float16).max:
+    if _finite_peak(array) < float(np.finfo(np.float16).max):
         array = to_float16(array) if to_float16 else array.astype(np.float16)
     return encode_array(array)
+
+
+def _finite_peak(array, chunk_values=2**22):
+    """Largest finite magnitude, over row chunks of about `chunk_values` values (16 MB of temporaries)."""
+    if array.size == 0:
+        return 0.0
+    flat = array.reshape(len(array), -1) if array.ndim else array.reshape(1, 1)
+    rows = max(1, chunk_values // max(flat.shape[1], 1))
+    peak = 0.0
+    for start in range(0, len(flat), rows):
+        chunk = np.abs(flat[start : start + rows])
+        peak = max(peak, float(chunk[np.isfinite(chunk)].max(initial=0.0)))
+    return peak
 
 
 def encode_json(value):

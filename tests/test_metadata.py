@@ -53,3 +53,12 @@ def test_plugin_backend_does_not_import_tensorflow():
         "assert 'keras' not in sys.modules, 'keras imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_float16_choice_looks_at_every_chunk_and_ignores_non_finite_values():
+    array = np.ones((64, 1000), np.float32)
+    array[0, 0], array[1, 1] = np.inf, np.nan
+    assert metadata._finite_peak(array, chunk_values=1000) == 1.0
+    array[63, 999] = 1e5  # In the last chunk of one row each.
+    assert metadata._finite_peak(array, chunk_values=1000) == 1e5
+    assert metadata.decode_array(metadata.encode_activations(array)).dtype == np.float32
