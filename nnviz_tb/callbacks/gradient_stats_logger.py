@@ -50,9 +50,11 @@ class GradientStatsLogger(keras.callbacks.Callback):
     fraction per layer and epoch, and per layer a heatmap of the gradient
     signs of `heatmap_weights` weights at every step.
 
-    Device memory: 10 bytes per trainable weight (as much again for a moment
-    at the measured steps), plus about
-    `heatmap_steps * (heatmap_weights + 8) * layers` bytes.
+    Device memory: 10 bytes per trainable weight, plus about
+    `heatmap_steps * (heatmap_weights + 8) * layers` bytes; at the measured
+    steps the weights and gradients are copied once more for a moment (on a
+    CPU, the peak extra was 28 bytes per weight with a Dense(100000) layer:
+    `benchmarks/gradient_stats_memory.py`).
 
     Args:
       log_dir: Run directory (local path or `tf.io.gfile` URL). Other

@@ -40,7 +40,8 @@ model of 5 or of 500 variables.
 Memory on the device: 10 bytes per trainable weight (its previous value and
 gradient, float32; pending-release and nonzero-this-epoch flags; in blocks
 of 256 weights per variable), during a measured or kept step about as much
-again for the weights and gradients in that layout, plus
+again for the weights and gradients in that layout (and a million weights'
+temporaries), plus
 `(heatmap_steps + 1) * samples * 4` bytes of sampled gradients and
 `(heatmap_steps + 1) * groups * 8` bytes of per-measured-step statistics.
 """
