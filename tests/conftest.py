@@ -93,6 +93,18 @@ class TensorBoardServer:
         except urllib.error.HTTPError as e:
             return e.code, e.read(), e.headers.get("Content-Type")
 
+    def wait_for_runs(self, runs, timeout=120):
+        """Waits until the nnviz `runs` route lists every one of `runs` (TensorBoard loads runs one by one)."""
+        import json
+
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            status, body, _ = self.get("/data/plugin/nnviz/runs")
+            if status == 200 and set(runs) <= set(json.loads(body)):
+                return
+            time.sleep(0.5)
+        raise AssertionError("TensorBoard did not list the runs %s in %d s" % (sorted(runs), timeout))
+
     def stop(self):
         self.process.terminate()
         try:

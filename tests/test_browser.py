@@ -127,6 +127,7 @@ def synthetic_server(tmp_path_factory):
     write_synthetic_run(str(root / BIG_RUN), 5000, ["class %d" % i for i in range(10)])
     write_synthetic_run(str(root / LIVE_RUN), 300, ["a", "b", "c"], epochs=(0,))
     server = TensorBoardServer(str(root), tmp_path_factory.mktemp("synthetic_cache"))
+    server.wait_for_runs([XSS_RUN, BIG_RUN, LIVE_RUN])
     server.logdir = str(root)
     yield server
     server.stop()

@@ -20,6 +20,7 @@ def correlations_server(tmp_path_factory):
     train_digits_mlp(str(root / "corr"), epochs=3, logger_class="CorrelationLogger", num_augmentations=50)
     _train_token_model(str(root / "tokens"))
     server = TensorBoardServer(str(root), tmp_path_factory.mktemp("correlation_browser_cache"))
+    server.wait_for_runs(["corr", "tokens"])
     yield server
     server.stop()
 

@@ -23,6 +23,7 @@ def damaged_server(tmp_path_factory):
     write_run(root / "damaged", replaced(damaged, metadata.activations_tag("b", 1), blobs=[metadata.encode_array(values)]))
     write_run(root / "unreadable", replaced(summaries, metadata.PROBE_TAG, blobs=[b"[]", b"x", b""]))
     server = TensorBoardServer(str(root), tmp_path_factory.mktemp("damaged_cache"))
+    server.wait_for_runs(["good", "damaged", "unreadable"])  # The tab opens on the first run listed.
     yield server
     server.stop()
 

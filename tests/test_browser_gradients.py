@@ -21,6 +21,7 @@ def gradients_server(tmp_path_factory):
     model, x, y = reference_model()
     fit_logged(model, x, y, str(root / "ref"), epochs=3)
     server = TensorBoardServer(str(root), tmp_path_factory.mktemp("gradient_browser_cache"))
+    server.wait_for_runs(["mlp", "ref"])
     yield server
     server.stop()
 
