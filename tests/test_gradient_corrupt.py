@@ -9,7 +9,7 @@ import pytest
 
 from nnviz_tb import metadata
 from nnviz_tb.summary import NnvizWriter, write_blobs
-from test_gradient_stats import fit_logged, gradient_records, reference_model
+from test_gradient_stats import fit_logged, reference_model
 from test_plugin_routes import ROUTE, get_json, make_client
 
 
