@@ -18,6 +18,7 @@ import numpy as np
 import tensorflow as tf
 
 from nnviz_tb import layer_choice, prediction
+from nnviz_tb.analysis.correlation import evenly_spaced
 
 REDUCTIONS = ("mean", "max", "flatten")
 
@@ -188,9 +189,9 @@ class LayerOutputs:
             return sum(math.prod(d or 1 for d in c.shape) * 4 for c in self._trace)
         return _graph_bytes(self._model)
 
-    def bytes_per_epoch(self, num_points):
-        """Bytes of one recorded epoch: float16 values and an int32 predicted class per point."""
-        return num_points * (2 * sum(self.dims) + 4)
+    def kept_columns(self, max_dim):
+        """Per layer, the `max_dim` evenly spaced features that stand for a wider layer (None: all)."""
+        return [None if d <= max_dim else evenly_spaced(d, max_dim) for d in self.dims]
 
     def describe(self):
         """Per-layer description stored with the data."""
@@ -201,15 +202,21 @@ class LayerOutputs:
             )
         ]
 
-    def __call__(self, x):
-        """Returns `({name: float32 [N, D]}, predicted class int32 [N])`."""
+    def __call__(self, x, columns=None):
+        """Returns `({name: float32 [N, D]}, predicted class int32 [N])`.
+
+        `columns`, per layer, keeps only those features (None: all), batch by
+        batch, so a wide layer is never whole in memory.
+        """
         num = _length(x)
-        results = [np.empty((num, d), np.float32) for d in self.dims]
+        columns = columns or [None] * len(self.dims)
+        results = [np.empty((num, d if c is None else len(c)), np.float32) for d, c in zip(self.dims, columns)]
         predictions = np.empty(num, np.int32)
         for start in range(0, num, self.batch_size):
             values = self._forward(_slice(x, start, start + self.batch_size))
-            for result, value in zip(results, values[:-1]):
-                result[start : start + len(value)] = value
+            for result, value, kept in zip(results, values[:-1], columns):
+                value = np.asarray(value)
+                result[start : start + len(value)] = value if kept is None else value[:, kept]
             predictions[start : start + len(values[-1])] = prediction.predicted_class(values[-1], self.rule)
         return dict(zip(self.names, results)), predictions
 

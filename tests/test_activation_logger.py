@@ -226,3 +226,24 @@ def test_instance_serves_two_fit_calls(tmp_path):
     logger.log_dir = str(tmp_path / "b")
     model.fit(x, y, epochs=1, verbose=0, callbacks=[logger])
     assert sorted(_activations(read_run(str(tmp_path / "b")), "hidden1")) == [0, 1]
+
+
+def test_a_layer_wider_than_max_dim_keeps_evenly_spaced_features(tmp_path, capsys):
+    from nnviz_tb import reader
+    from nnviz_tb.analysis.correlation import evenly_spaced
+
+    keras.utils.set_random_seed(0)
+    x, y = digits()
+    model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(3000, activation="relu", name="wide"),
+                              keras.layers.Dense(10, activation="softmax", name="out")])
+    model.compile("adam", "sparse_categorical_crossentropy")
+    logger = nnviz_tb.ActivationLogger(str(tmp_path), probe=(x[:200], y[:200]), max_dim=500)
+    model.fit(x[:256], y[:256], epochs=1, verbose=0, callbacks=[logger])
+    assert "wide (500 of 3000)" in capsys.readouterr().out
+    run = reader.read_run(str(tmp_path))
+    wide = next(layer for layer in run.layers if layer["name"] == "wide")
+    kept = evenly_spaced(3000, 500)
+    assert (wide["dim"], wide["total_dim"], wide["features"]) == (500, 3000, kept.tolist())
+    reference = keras.Model(model.inputs, model.get_layer("wide").output).predict(x[:200], verbose=0)[:, kept]
+    np.testing.assert_allclose(run.activations["wide"][1].astype(np.float32), reference, rtol=1e-2, atol=1e-2)
+    assert run.activations["out"][1].shape == (200, 10)  # Narrow layers whole.

@@ -365,3 +365,23 @@ def test_a_run_of_another_logger_is_listed_without_activations(tmp_path):
     assert runs["other"]["layers"] == [] and runs["other"]["epochs"] == []
     status, body = get_json(client, "/evolution?run=other&over=layers&epoch=0")
     assert status == 404 and "no activations" in body["error"]
+
+
+def test_a_layer_recorded_in_part_says_so_and_neurons_keep_their_index(tmp_path):
+    rng = np.random.default_rng(0)
+    labels = np.arange(60) % 3
+    features = list(range(0, 3000, 100))  # 30 of 3,000 features, as ActivationLogger writes a wide layer.
+    info = {"num_points": 60, "class_names": ["a", "b", "c"],
+            "layers": [{"name": "wide", "kind": "Dense", "dim": 30, "total_dim": 3000, "features": features,
+                        "reduction": "none"}]}
+    writer = NnvizWriter(str(tmp_path / "logs" / "run"))
+    writer.write_probe(0, info, labels, None)
+    writer.write_epoch(0, {"wide": rng.normal(size=(60, 30)) + labels[:, None]}, labels, {"wide": "none"})
+    writer.close()
+    client = make_client(str(tmp_path / "logs"))[0]
+    note = "Layer 'wide' is recorded as 30 of its 3,000 features, evenly spaced"
+    status, body = get_json(client, "/projection?run=run&layer=wide&epoch=0")
+    assert status == 200 and any(n.startswith(note) for n in body["notes"])
+    status, body = get_json(client, "/neurons?run=run&layer=wide&epoch=0")
+    assert status == 200 and body["neurons"] == features and body["num_neurons"] == 3000
+    assert "30 of 3,000 neurons, sampled (the same ones at every epoch)." in body["notes"]

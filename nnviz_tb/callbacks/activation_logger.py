@@ -26,7 +26,8 @@ class ActivationLogger(ProbeRecorder):
 
     Storage: one recorded epoch takes about `N * (2 * D + 4)` bytes for `N`
     probe points and `D` recorded values per point (the sum of the recorded
-    layers' dimensions, stored as float16, plus an int32 predicted class);
+    layers' dimensions, each at most `max_dim`, stored as float16, plus an
+    int32 predicted class);
     the probe itself is written once (`4 * N` bytes of labels plus the
     thumbnails, at most 32 x 32 pixels per point).
 
@@ -59,7 +60,11 @@ class ActivationLogger(ProbeRecorder):
         under `max_dim` values, then flattening; an axis of unknown length,
         as of `keras.Input((None, 8))`, takes the probe's length). Recorded
         with the data. Defaults to `"mean"`.
-      max_dim: Dimension cap of `"flatten"`. Defaults to 2048.
+      max_dim: Feature cap of every recorded layer: `"flatten"` pools to stay
+        under it, and a layer still wider (a `Dense(100000)`) is recorded as
+        `max_dim` evenly spaced features, the same at every epoch (its
+        description says which: `total_dim`, `features`; the tab says so).
+        Defaults to 2048.
       batch_memory_mb: Memory budget in MB for the layer outputs of one batch
         of probe points; the probe goes through the model in batches that fit
         it, whatever its size. Defaults to 64.
@@ -117,26 +122,44 @@ class ActivationLogger(ProbeRecorder):
             probe_lib.make_thumbnails(self.probe_x, image_shape) if thumbnails else None
         )
 
+    def _layer_outputs(self):
+        outputs = super()._layer_outputs()
+        self._columns = outputs.kept_columns(self.max_dim)
+        return outputs
+
+    def _describe_layers(self):
+        """The layers' descriptions, with the features kept of layers wider than `max_dim`."""
+        described = self._outputs.describe()
+        for layer, kept in zip(described, self._columns):
+            if kept is not None:
+                layer.update(dim=len(kept), total_dim=layer["dim"], features=kept.tolist())
+        return described
+
     def on_epoch_begin(self, epoch, logs=None):
         if self._first_epoch is None and self._writer is not None:  # Once per fit.
             info = {
                 "num_points": len(self.probe_labels),
                 "class_names": self.class_names,
-                "layers": self._outputs.describe(),
+                "layers": self._describe_layers(),
                 "prediction": {"output": self._outputs.output_name, "rule": self._outputs.rule},
             }
             self._writer.write_probe(epoch, info, self.probe_labels, self.thumbnails)
         super().on_epoch_begin(epoch, logs)
 
     def _plan(self):
-        size = self._outputs.bytes_per_epoch(len(self.probe_labels))
-        return super()._plan() + (
-            "\n  Storage: about %s per recorded epoch (%d points x (%d values x 2 bytes + 4))."
-            % (_megabytes(size), len(self.probe_labels), sum(self._outputs.dims))
-        )
+        described = self._describe_layers()
+        dims = sum(layer["dim"] for layer in described)
+        lines = [super()._plan(), "  Storage: about %s per recorded epoch (%d points x (%d values x 2 bytes + 4))."
+                 % (_megabytes(len(self.probe_labels) * (2 * dims + 4)), len(self.probe_labels), dims)]
+        sampled = ["%s (%d of %d)" % (layer["name"], layer["dim"], layer["total_dim"])
+                   for layer in described if "total_dim" in layer]
+        if sampled:
+            lines.append("  Wider than max_dim=%d, recorded as evenly spaced features: %s."
+                         % (self.max_dim, ", ".join(sampled)))
+        return "\n".join(lines)
 
     def _record(self, step):
-        activations, predictions = self._outputs(self.probe_x)
+        activations, predictions = self._outputs(self.probe_x, self._columns)
         reductions = dict(zip(self._outputs.names, self._outputs.reductions))
         self._writer.write_epoch(step, activations, predictions, reductions)
 

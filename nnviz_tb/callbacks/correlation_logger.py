@@ -223,7 +223,7 @@ class CorrelationLogger(ProbeRecorder):
         return CorrelationSummaries(
             layers=outputs.names,
             dims=outputs.dims,
-            columns=[None if d <= self.max_dim else correlation.evenly_spaced(d, self.max_dim) for d in outputs.dims],
+            columns=outputs.kept_columns(self.max_dim),
             reductions=outputs.reductions,
             measures=self.measures,
             matrix_layers=outputs.names if self.matrix_layers is None else self.matrix_layers,

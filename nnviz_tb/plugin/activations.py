@@ -160,6 +160,8 @@ class Activations:
             for (layer, epoch), r in zip(keys, results)
         ]
         notes = [_non_finite_note(r, layer, epoch) for (layer, epoch), r in zip(keys, results) if r["non_finite"]]
+        layers = dict.fromkeys(layer for layer, _ in keys)
+        notes += [note for note in (_sampled_note(probe, layer) for layer in layers) if note]
         return frames, 1.0, notes
 
     def _analyse(self, ctx, experiment_id, run, layer, epoch, make_analysis):
@@ -170,7 +172,7 @@ class Activations:
         results, progress = self._jobs.get([request])
         if results is None:
             return None, progress, []
-        result = results[0]
+        result = dict(results[0], recorded_features=_recorded_features(probe, layer))
         notes = [_non_finite_note(result, layer, epoch)] if result["non_finite"] else []
         return result, 1.0, notes
 
@@ -237,9 +239,31 @@ def _non_finite_note(result, layer, epoch):
         int(result["non_finite"]), layer, epoch)
 
 
+def _recorded_features(probe, layer):
+    """`(feature indices [D], layer width)` of a layer the callback recorded only in part, else None."""
+    described = next((d for d in probe.info.get("layers", []) if d.get("name") == layer), {})
+    features, total = described.get("features"), described.get("total_dim")
+    if (not isinstance(features, list) or not isinstance(total, int) or isinstance(total, bool)
+            or not all(isinstance(f, int) and 0 <= f < total for f in features)):
+        return None
+    return np.asarray(features, np.int64), total
+
+
+def _sampled_note(probe, layer):
+    recorded = _recorded_features(probe, layer)
+    if recorded is None:
+        return None
+    return ("Layer {!r} is recorded as {:,} of its {:,} features, evenly spaced (the logger's "
+            "max_dim; the same at every epoch).".format(layer, len(recorded[0]), recorded[1]))
+
+
 def _neuron_fields(result, layer, epoch, notes):
-    """The fields the neuron routes share: which neurons are shown, and the notes."""
+    """The fields the neuron routes share: which neurons are shown (indices in the
+    layer), and the notes."""
     shown, num_neurons = result["neurons"], int(result["num_neurons"])
+    recorded = result.get("recorded_features")
+    if recorded is not None and len(recorded[0]) == num_neurons:  # Only some features were written.
+        shown, num_neurons = recorded[0][shown], recorded[1]
     if len(shown) < num_neurons:
         notes = notes + ["{:,} of {:,} neurons, sampled (the same ones at every epoch).".format(len(shown), num_neurons)]
     return {"status": "ready", "layer": layer, "epoch": epoch, "neurons": shown.tolist(),
