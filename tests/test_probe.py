@@ -94,9 +94,11 @@ def test_bad_image_shapes_raise_value_error(tmp_path, image_shape, message):
 
 
 @pytest.mark.parametrize("log_dir", ["", "   "])
-def test_an_empty_log_dir_is_refused(log_dir):
+@pytest.mark.parametrize("logger", ["ActivationLogger", "CorrelationLogger", "GradientStatsLogger"])
+def test_an_empty_log_dir_is_refused(log_dir, logger):
+    args = {} if logger == "GradientStatsLogger" else {"probe": (X, np.arange(6) % 2)}
     with pytest.raises(ValueError, match="'log_dir' parameter must be a directory path"):
-        nnviz_tb.ActivationLogger(log_dir, probe=(X, np.arange(6) % 2))
+        getattr(nnviz_tb, logger)(log_dir, **args)
 
 
 @pytest.mark.parametrize("name", ['run "a"', "run\\b", "run\tc", "run\nd", "run\x01e"])

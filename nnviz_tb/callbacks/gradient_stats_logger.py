@@ -9,6 +9,7 @@ import tensorflow as tf
 
 from nnviz_tb import gradient_stats, metadata
 from nnviz_tb.callbacks import distribution
+from nnviz_tb.callbacks.epoch_recorder import check_log_dir
 from nnviz_tb.callbacks.gradient_tracking import GradientTracker
 from nnviz_tb.probe import check_positive_int
 from nnviz_tb.summary import NnvizWriter, write_blobs
@@ -102,9 +103,7 @@ class GradientStatsLogger(keras.callbacks.Callback):
                 "GradientStatsLogger needs the TensorFlow backend of Keras. Got %r instead."
                 % keras.backend.backend()
             )
-        if not isinstance(log_dir, (str, bytes)) and not hasattr(log_dir, "__fspath__"):
-            raise ValueError("The 'log_dir' parameter must be a path. Got %r instead." % (log_dir,))
-        self.log_dir = str(log_dir)
+        self.log_dir = check_log_dir(log_dir)
         self.zero_threshold = _check_threshold("zero_threshold", zero_threshold, 0.0)
         self.release_threshold = _check_threshold("release_threshold", release_threshold, self.zero_threshold)
         self.every_n_steps = check_positive_int("every_n_steps", every_n_steps)
