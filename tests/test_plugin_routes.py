@@ -385,3 +385,13 @@ def test_a_layer_recorded_in_part_says_so_and_neurons_keep_their_index(tmp_path)
     status, body = get_json(client, "/neurons?run=run&layer=wide&epoch=0")
     assert status == 200 and body["neurons"] == features and body["num_neurons"] == 3000
     assert "30 of 3,000 neurons, sampled (the same ones at every epoch)." in body["notes"]
+
+
+def test_listed_layers_and_epochs_are_deduplicated_and_capped(client):
+    status, body = get_json(client, "/evolution?run=mlp&over=layers&epoch=1&layers=hidden1,hidden2,hidden1,hidden1")
+    assert status == 200 and [f["layer"] for f in body["frames"]] == ["hidden1", "hidden2"]
+    too_many = ",".join("layer%d" % i for i in range(65))
+    status, body = get_json(client, "/evolution?run=mlp&over=layers&epoch=1&layers=" + too_many)
+    assert status == 400 and "At most 64 layers or epochs" in body["error"]
+    status, body = get_json(client, "/evolution?run=mlp&over=epochs&layer=hidden1&epochs=" + ",".join(["1"] * 100))
+    assert status == 200 and [f["epoch"] for f in body["frames"]] == [1]

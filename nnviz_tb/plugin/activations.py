@@ -206,7 +206,12 @@ class Activations:
 
 
 def _evolution_keys(run, entry, probe, over, layer, epoch, subset):
-    """The `[(layer, epoch)]` frames of an evolution request."""
+    """The `[(layer, epoch)]` frames of an evolution request (a listed subset: each once, at most `MAX_LISTED`)."""
+    if subset is not None:
+        subset = list(dict.fromkeys(subset))
+        if len(subset) > MAX_LISTED:
+            raise errors.InvalidArgumentError(
+                "At most %d layers or epochs may be listed; got %d." % (MAX_LISTED, len(subset)))
     if over == "layers":
         if epoch is None:
             raise errors.InvalidArgumentError("Parameter 'epoch' is required.")
@@ -225,6 +230,10 @@ def _evolution_keys(run, entry, probe, over, layer, epoch, subset):
     if not keys:
         raise errors.NotFoundError("No recorded data matches this request.")
     return keys
+
+
+# Most layers or epochs one evolution request may list: each listed frame may be a t-SNE job.
+MAX_LISTED = 64
 
 
 def _layer_order(info, entry):
