@@ -49,7 +49,8 @@ def _functional_references(model, names):
     """Reference outputs of top-level layers, reduced like the loggers' default ("mean")."""
 
     def reference(name):
-        sub = keras.Model(model.inputs, model.get_layer(name).output)
+        inputs = model.inputs[0] if len(model.inputs) == 1 else model.input  # Its input structure.
+        sub = keras.Model(inputs, model.get_layer(name).output)
 
         def compute(x):
             out = keras.ops.convert_to_numpy(sub(x, training=False))  # Eager: nothing to trace.
