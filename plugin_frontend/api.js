@@ -48,7 +48,10 @@ function sleep(ms, signal) {
 
 /** `{run: {layers, epochs, num_points, class_names, layer_info, has_thumbnails}}`. */
 export async function fetchRuns(signal) {
-  return (await getJson("runs", {}, signal)).body;
+  // In name order, as TensorBoard lists runs (the server lists them in the order they were loaded).
+  const runs = Object.entries((await getJson("runs", {}, signal)).body);
+  runs.sort(([a], [b]) => a.localeCompare(b, undefined, { numeric: true }));
+  return Object.fromEntries(runs);
 }
 
 /** GETs `route` until it answers "ready", passing each 202 answer to `onProgress(body)`. */

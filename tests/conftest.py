@@ -93,14 +93,19 @@ class TensorBoardServer:
         except urllib.error.HTTPError as e:
             return e.code, e.read(), e.headers.get("Content-Type")
 
-    def wait_for_runs(self, runs, timeout=120):
-        """Waits until the nnviz `runs` route lists every one of `runs` (TensorBoard loads runs one by one)."""
+    def wait_for_runs(self, runs, timeout=120, settle=6.0):
+        """Waits until the nnviz `runs` route lists every one of `runs` and has not changed for
+        `settle` seconds (TensorBoard loads runs, and their steps, a piece at a time every
+        `--reload_interval` = 2 s; the tab opens on the first run and its latest epoch)."""
         import json
 
         deadline = time.time() + timeout
+        last, since = None, time.time()
         while time.time() < deadline:
             status, body, _ = self.get("/data/plugin/nnviz/runs")
-            if status == 200 and set(runs) <= set(json.loads(body)):
+            if body != last:
+                last, since = body, time.time()
+            elif status == 200 and set(runs) <= set(json.loads(body)) and time.time() - since >= settle:
                 return
             time.sleep(0.5)
         raise AssertionError("TensorBoard did not list the runs %s in %d s" % (sorted(runs), timeout))

@@ -149,15 +149,22 @@ def wait_ready(driver, timeout=90):
     """Waits until the projections are drawn and nothing is loading."""
     from selenium.webdriver.support.ui import WebDriverWait
 
-    WebDriverWait(driver, timeout, poll_frequency=0.2).until(
-        lambda d: d.execute_script(
-            "const status = document.querySelector('.status');"
-            "if (status && status.classList.contains('error')) throw new Error(status.textContent);"
-            "return status && status.classList.contains('hidden')"
-            " && !document.querySelector('.content').classList.contains('stale')"
-            " && document.querySelectorAll('.content canvas').length > 0;"
+    from selenium.common.exceptions import TimeoutException
+
+    try:
+        WebDriverWait(driver, timeout, poll_frequency=0.2).until(
+            lambda d: d.execute_script(
+                "const status = document.querySelector('.status');"
+                "if (status && status.classList.contains('error')) throw new Error(status.textContent);"
+                "return status && status.classList.contains('hidden')"
+                " && !document.querySelector('.content').classList.contains('stale')"
+                " && document.querySelectorAll('.content canvas').length > 0;"
+            )
         )
-    )
+    except TimeoutException:
+        screenshot(driver, "timeout.png")
+        shown = driver.execute_script("return document.body.innerText.slice(0, 600)")
+        raise TimeoutException("The tab was not ready in %d s; it showed: %r" % (timeout, shown))
 
 
 def choose(driver, css, value):

@@ -88,7 +88,7 @@ class NnvizPlugin(base_plugin.TBPlugin):
         `problems` says which summaries of the run were skipped, and why.
         """
         result = {}
-        for run, entry in self._data.index(ctx, experiment_id).items():
+        for run, entry in sorted(self._data.index(ctx, experiment_id).items()):  # In name order.
             summary = self._activations.summary(ctx, experiment_id, run, entry)
             for name, summarise in (("correlations", correlations.summary), ("gradients", gradients.summary)):
                 try:

@@ -63,6 +63,7 @@ export class CorrelationMode {
     this.buildAugmentation();
     this.key = null;
     this.epoch = null;
+    this.latest = undefined; // The last epoch of the scores shown, followed while it is the one shown.
   }
 
   buildLayerPairs() {
@@ -150,7 +151,10 @@ export class CorrelationMode {
     }
     this.layers = this.scores.layers;
     const epochs = this.scores.epochs;
-    const start = epochs.includes(this.epoch) ? epochs.indexOf(this.epoch) : epochs.length - 1;
+    // Follow the latest epoch as a run trains, unless an earlier one was chosen.
+    const followed = this.latest === undefined || this.epoch === this.latest;
+    this.latest = epochs[epochs.length - 1];
+    const start = !followed && epochs.includes(this.epoch) ? epochs.indexOf(this.epoch) : epochs.length - 1;
     this.player.setFrames(epochs.map((e) => `epoch ${e}`), start);
     this.showMultiples();
     this.status.clear();
