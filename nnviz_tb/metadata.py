@@ -67,6 +67,10 @@ KIND_PROBE = "probe"
 KIND_ACTIVATIONS = "activations"
 KIND_PREDICTIONS = "predictions"
 
+# Most classes a probe may have: the tab gives each its own colour, row and column. The
+# callbacks refuse more; the plugin compacts runs written with more class ids to those used.
+MAX_CLASSES = 1000
+
 # Indices of the blobs in the probe summary.
 PROBE_INFO, PROBE_LABELS, PROBE_THUMBNAILS = 0, 1, 2
 

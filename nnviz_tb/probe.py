@@ -4,9 +4,9 @@ import numbers
 
 import numpy as np
 
+from nnviz_tb.metadata import MAX_CLASSES
+
 MAX_THUMBNAIL_SIDE = 32
-# Most classes a probe may have: the tab gives each its own colour, row and column.
-MAX_CLASSES = 1000
 # What a probe input must look like to be taken for an image (see `make_thumbnails`).
 MIN_IMAGE_SIDE = 8
 MAX_IMAGE_ASPECT = 4

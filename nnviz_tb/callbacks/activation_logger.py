@@ -37,7 +37,7 @@ class ActivationLogger(ProbeRecorder):
       probe: `(x, labels)`: a fixed set of inputs (an array, or a list or
         dict of arrays for a model with several inputs) and their class ids:
         integers, floats with integral values (binary 0./1. labels) or
-        one-hot rows, below `nnviz_tb.probe.MAX_CLASSES` (1,000). 1,000 to
+        one-hot rows, below `nnviz_tb.metadata.MAX_CLASSES` (1,000). 1,000 to
         5,000 points are typical.
       layers: Names of the layers to record, or `"all"` for every layer that
         produces a hidden representation (Dense, convolution, pooling,

@@ -15,10 +15,6 @@ from tensorboard.data import provider
 from nnviz_tb import metadata
 from nnviz_tb.plugin.corrupt import CorruptDataError
 
-# More class ids than this (labels such as 0, 100000, 200000, ...) are compacted
-# to the ids the probe uses, so the tab never lists millions of empty classes.
-MAX_CLASSES = 1000
-
 
 @dataclasses.dataclass
 class Record:
@@ -224,7 +220,7 @@ def _decode_probe(run, blobs):
 def _classes(names, labels):
     """`(labels, one name per class, class_ids or None)`, compacting sparse class ids."""
     count = max(len(names), int(labels.max()) + 1)
-    if count <= MAX_CLASSES:
+    if count <= metadata.MAX_CLASSES:  # Else compacted to the ids the probe uses (0, 100000, ...).
         return labels, list(names) + [str(c) for c in range(len(names), count)], None
     used = np.unique(labels)
     compact = [names[c] if c < len(names) else str(c) for c in used]
