@@ -36,3 +36,13 @@ def parse(output):
         if line.startswith(MARKER):
             rows.extend(json.loads(line[len(MARKER):])["rows"])
     return rows
+
+
+def at_most(name, value, unit, limit):
+    """A row whose goal is `value <= limit`."""
+    return row(name, value, unit, "<= %g%s" % (limit, unit if unit == "x" else " " + unit), value <= limit)
+
+
+def failed(name, unit, target):
+    """The row of a measurement that could not be made (its value NaN, its goal not met)."""
+    return row(name, float("nan"), unit, target, False)

@@ -22,7 +22,10 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 import nnviz_tb  # noqa: E402
+from _report import at_most, report, row  # noqa: E402
 from nnviz_tb import datasets  # noqa: E402
+
+QUICK_ARGS = ["--rounds", "2", "--epochs", "4"]
 
 _STATS = {"min": np.min, "q25": lambda t: np.percentile(t, 25), "median": np.median}
 
@@ -56,7 +59,7 @@ def epoch_times(callbacks, train, epochs, model_fn=mlp):
     return np.diff(np.array(timer.starts), axis=0)[1:]
 
 
-def report(title, times):
+def print_table(title, times):
     print("\n%s" % title)
     print("%-30s" % "config" + "".join("%9s s" % s for s in _STATS)
           + "".join("%9s" % ("x " + s) for s in _STATS))
@@ -86,8 +89,8 @@ def mnist_mlp_data(data_dir):
 
 
 def compare(configs, train, rounds, epochs, model_fn=mlp):
-    """Runs `{name: log_dir -> callbacks}` interleaved on `model_fn()` (compiled), then prints
-    the wall and CPU time tables."""
+    """Runs `{name: log_dir -> callbacks}` interleaved on `model_fn()` (compiled), prints the wall
+    and CPU time tables, and returns `{name: [epochs, 2]}` wall and CPU seconds."""
     times = {name: [] for name in configs}
     with tempfile.TemporaryDirectory() as root:
         for r in range(rounds + 1):  # Round 0 warms up and is not counted.
@@ -99,11 +102,32 @@ def compare(configs, train, rounds, epochs, model_fn=mlp):
                 print("round %d, fastest epoch: " % r + ", ".join(
                     "%s %.3fs" % (n, np.min(np.array(t)[:, 0])) for n, t in times.items()), flush=True)
 
+    times = {k: np.array(v) for k, v in times.items()}
     n = len(times["baseline"])
-    report("Wall time per epoch (start to next start), %d epochs per config:" % n,
-           {k: np.array(v)[:, 0] for k, v in times.items()})
-    report("Process CPU time per epoch, %d epochs per config:" % n,
-           {k: np.array(v)[:, 1] for k, v in times.items()})
+    print_table("Wall time per epoch (start to next start), %d epochs per config:" % n,
+                {k: v[:, 0] for k, v in times.items()})
+    print_table("Process CPU time per epoch, %d epochs per config:" % n,
+                {k: v[:, 1] for k, v in times.items()})
+    return times
+
+
+def overhead_rows(times, model, limits=None):
+    """The rows of `compare`'s `times` on `model`: the baseline's fastest epoch, then per
+    configuration its ratios to the baseline; `limits` (`{name: x}`) are the goals of the
+    fastest-epoch ratios."""
+    base = times["baseline"]
+    rows = [row("%s, baseline, fastest epoch" % model, base[:, 0].min(), "s")]
+    for name, t in times.items():
+        if name == "baseline":
+            continue
+        fastest = "%s, %s, x fastest epoch" % (model, name)
+        ratio = t[:, 0].min() / base[:, 0].min()
+        rows += [
+            at_most(fastest, ratio, "x", limits[name]) if name in (limits or {}) else row(fastest, ratio, "x"),
+            row("%s, %s, x median epoch" % (model, name), np.median(t[:, 0]) / np.median(base[:, 0]), "x"),
+            row("%s, %s, CPU x fastest epoch" % (model, name), t[:, 1].min() / base[:, 1].min(), "x"),
+        ]
+    return rows
 
 
 def main():
@@ -117,7 +141,8 @@ def main():
             keras.callbacks.TensorBoard(d, histogram_freq=1)
         ],
     }
-    compare(configs, train, args.rounds, args.epochs)
+    times = compare(configs, train, args.rounds, args.epochs)
+    report(overhead_rows(times, "MNIST MLP", {"ActivationLogger": 1.05}))
 
 
 if __name__ == "__main__":

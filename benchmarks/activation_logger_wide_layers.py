@@ -11,16 +11,18 @@ the extra is the median growth with the logger minus the median without.
 import argparse
 import json
 import os
-import resource
-import subprocess
 import sys
 import tempfile
 
 import numpy as np
 
+from _common import run_capped
+from _report import failed, report, row
 from activation_logger_memory import PeakRss, rss_bytes
 
 MODELS = ("dense100k", "resnet50")
+QUICK_ARGS = ["--probe-size", "1000"]
+MEMORY_CAP_GB = None  # Each fit runs under its own cap (--cap-gb).
 
 
 def build(name):
@@ -62,17 +64,9 @@ def child(name, with_logger, probe_size, train_size):
 
 
 def run_child(name, config, args):
-    cap = int(args.cap_gb * 2**30)
-
-    def limit():
-        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-
     command = [sys.executable, __file__, "--child", config, "--model", name,
                "--probe-size=%d" % args.probe_size, "--train-size=%d" % args.train_size]
-    out = subprocess.run(command, capture_output=True, text=True, preexec_fn=limit)
-    if out.returncode != 0:
-        return {"error": out.stderr.strip().splitlines()[-1] if out.stderr.strip() else str(out.returncode)}
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_capped(command, int(args.cap_gb * 2**30))
 
 
 def main():
@@ -88,23 +82,33 @@ def main():
     if args.child:
         return child(args.model, args.child == "with", args.probe_size, args.train_size)
 
+    rows = []
     for name in args.models:
         growth = {"without": [], "with": []}
         for r in range(args.repeats):
             for config in ("without", "with"):
-                result = run_child(name, config, args)
-                if "error" in result:
+                result, error = run_child(name, config, args)
+                if error:
                     print("%-9s repeat %d, %-7s logger: failed under a %.0f GB cap: %s"
-                          % (name, r + 1, config, args.cap_gb, result["error"]), flush=True)
+                          % (name, r + 1, config, args.cap_gb, error), flush=True)
                     continue
                 growth[config].append((result["peak"] - result["before"]) / 2**20)
                 print("%-9s repeat %d, %-7s logger: peak RSS %6.0f MB (+%5.0f MB during fit)%s"
                       % (name, r + 1, config, result["peak"] / 2**20, growth[config][-1],
                          ", %d layers, %.1f MB of event files" % (result["layers"], result["bytes"] / 1e6)
                          if config == "with" else ""), flush=True)
+                if config == "with":
+                    event_mb = result["bytes"] / 1e6
+        measurement = "%s, %d probe points, extra peak RSS" % (name, args.probe_size)
+        target = "bounded: fits under %g GB" % args.cap_gb
         if growth["with"] and growth["without"]:
+            extra = np.median(growth["with"]) - np.median(growth["without"])
             print("%-9s extra peak memory of ActivationLogger at %d probe points: %.0f MB (median)\n"
-                  % (name, args.probe_size, np.median(growth["with"]) - np.median(growth["without"])))
+                  % (name, args.probe_size, extra))
+            rows += [row(measurement, extra, "MB", target, True), row("%s, event files" % name, event_mb, "MB")]
+        else:
+            rows.append(failed(measurement, "MB", target))
+    report(rows)
 
 
 if __name__ == "__main__":

@@ -16,13 +16,16 @@ prints its error instead.
 import argparse
 import json
 import os
-import resource
-import subprocess
 import sys
 import tempfile
 import time
 
+from _common import run_capped
+from _report import failed, report, row
+
 MODELS = ("dense100000", "resnet50", "resnet50_all")
+QUICK_ARGS = ["--epochs", "1", "--probe-size", "500"]
+MEMORY_CAP_GB = None  # Each fit runs under its own cap (--cap-gb).
 
 
 def peak_rss_mb():
@@ -62,14 +65,9 @@ def child(model_name, with_logger, probe_size, epochs):
 
 
 def run_child(model_name, with_logger, args):
-    cap = int(args.cap_gb * 1e9)
     command = [sys.executable, os.path.abspath(__file__), "--child", model_name, str(int(with_logger)),
                "--probe-size", str(args.probe_size), "--epochs", str(args.epochs)]
-    done = subprocess.run(command, capture_output=True, text=True,
-                          preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, (cap, cap)))
-    if done.returncode:
-        return None, (done.stderr.strip().splitlines() or ["exit code %d" % done.returncode])[-1]
-    return json.loads(done.stdout.strip().splitlines()[-1]), None
+    return run_capped(command, int(args.cap_gb * 1e9))
 
 
 def main():
@@ -83,6 +81,7 @@ def main():
     if args.child:
         child(args.child[0], bool(int(args.child[1])), args.probe_size, args.epochs)
         return
+    rows = []
     for model_name in args.models:
         results = {}
         for with_logger in (False, True):
@@ -90,12 +89,19 @@ def main():
             if error:
                 print("%s %s the logger: failed under a %.0f GB cap: %s"
                       % (model_name, "with" if with_logger else "without", args.cap_gb, error), flush=True)
-        if results[False] and results[True]:
+        measurement = "%s, %d probe points, extra peak RSS" % (model_name, args.probe_size)
+        target = "bounded: fits under %g GB" % args.cap_gb
+        if not (results[False] and results[True]):
+            rows.append(failed(measurement, "MB", target))
+        else:
             base, logged = results[False], results[True]
+            rows += [row(measurement, logged["peak_mb"] - base["peak_mb"], "MB", target, True),
+                     row("%s, fit time with the logger" % model_name, logged["seconds"] / base["seconds"], "x")]
             print("%s, %d probe points, cap %.0f GB: peak RSS %.0f MB without the logger, %.0f MB with it "
                   "(+%.0f MB); fit %.0f s / %.0f s" % (
                       model_name, args.probe_size, args.cap_gb, base["peak_mb"], logged["peak_mb"],
                       logged["peak_mb"] - base["peak_mb"], base["seconds"], logged["seconds"]), flush=True)
+    report(rows)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,10 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import nnviz_tb  # noqa: E402
+from _report import at_most, report, row  # noqa: E402
 from activation_logger_overhead import mlp, mnist_mlp_data, parse_args  # noqa: E402
+
+QUICK_ARGS = ["--rounds", "1", "--epochs", "3"]
 
 
 class _TimedWriter:
@@ -109,11 +112,18 @@ def main():
                 print("round %d: " % r + ", ".join("%s %.3f s wall, %.3f s CPU per epoch" % (n, *t[-1])
                                                   for n, t in times.items()), flush=True)
     base, logged = np.array(times["baseline"]), np.array(times["CorrelationLogger"])
+    rows = [row("one record, forward passes (training thread)", forward * 1e3, "ms"),
+            row("one record, correlations (writer thread CPU)", analysis * 1e3, "ms"),
+            row("MNIST MLP, baseline, median epoch", np.median(base[:, 0]), "s")]
     for column, kind in enumerate(("wall", "CPU")):
+        median = np.median(logged[:, column]) / np.median(base[:, column])
+        fastest = logged[:, column].min() / base[:, column].min()
         print("%s time per epoch, %d rounds: baseline median %.3f s, with the logger %.3f s: %.2fx median, %.2fx min"
-              % (kind, len(base), np.median(base[:, column]), np.median(logged[:, column]),
-                 np.median(logged[:, column]) / np.median(base[:, column]),
-                 logged[:, column].min() / base[:, column].min()))
+              % (kind, len(base), np.median(base[:, column]), np.median(logged[:, column]), median, fastest))
+        name = "MNIST MLP, CorrelationLogger, %s x %%s epoch" % kind
+        rows += [at_most(name % "median", median, "x", 1.10) if kind == "wall" else row(name % "median", median, "x"),
+                 row(name % "fastest", fastest, "x")]
+    report(rows)
 
 
 if __name__ == "__main__":

@@ -25,8 +25,12 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import nnviz_tb  # noqa: E402
+from _report import at_most, report, row  # noqa: E402
 from nnviz_tb import correlation_summaries  # noqa: E402
 from nnviz_tb.analysis import correlation  # noqa: E402
+
+QUICK_ARGS = ["--probe-size", "500"]
+RECORD_LIMIT = 0.1  # A small fraction of an epoch: the goal of a record of the default layers.
 
 
 def resnet50():
@@ -83,7 +87,9 @@ def main():
           flush=True)
     start = time.perf_counter()
     model.fit(x, labels, epochs=1, batch_size=64, verbose=0)
-    print("one training epoch of %d images: %.1f s (wall)" % (len(x), time.perf_counter() - start), flush=True)
+    epoch_s = time.perf_counter() - start
+    print("one training epoch of %d images: %.1f s (wall)" % (len(x), epoch_s), flush=True)
+    rows = [row("ResNet50, one training epoch of %d images" % len(x), epoch_s, "s")]
     all_layers = [layer.name for layer in model.layers[1:]]
     for title, layers in (("default layers", None), ('layers="all" (%d)' % len(all_layers), all_layers)):
         with tempfile.TemporaryDirectory() as log_dir:
@@ -100,10 +106,15 @@ def main():
                  "all features" if plan.pearson_features is None else "%d features a layer" % plan.pearson_features))
         for name, seconds in parts.items():
             print("  %-32s %7.2f s" % (name, seconds), flush=True)
+        record_s = parts["forward passes, again (wall)"] + parts["whole record (writer thread)"]
+        name = "ResNet50, %s, one record (forward passes + writer CPU)" % title
+        rows += [row(name, record_s, "s"), at_most(name + " / epoch", record_s / epoch_s, "x", RECORD_LIMIT)
+                 if layers is None else row(name + " / epoch", record_s / epoch_s, "x")]
         if args.exact:
             with correlation_summaries._thread_pools().limit(limits=1, user_api="blas"):
                 _, seconds = timed(correlation.cross_layer_scores, stats, correlation.MEASURES)
             print("  %-32s %7.2f s" % ("exact scores (old computation)", seconds))
+    report(rows)
 
 
 if __name__ == "__main__":

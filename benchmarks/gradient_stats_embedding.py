@@ -21,8 +21,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from activation_logger_overhead import compare, parse_args  # noqa: E402
+from _report import report  # noqa: E402
+from activation_logger_overhead import compare, overhead_rows, parse_args  # noqa: E402
 from gradient_stats_overhead import SAMPLED_CONFIGS  # noqa: E402
+
+QUICK_ARGS = ["--rounds", "1", "--epochs", "3"]
 
 
 def main():
@@ -40,7 +43,8 @@ def main():
         return model
 
     print("== Embedding (%d trainable weights)" % model().count_params(), flush=True)
-    compare(SAMPLED_CONFIGS, (x, y), args.rounds, args.epochs, model)
+    times = compare(SAMPLED_CONFIGS, (x, y), args.rounds, args.epochs, model)
+    report(overhead_rows(times, "Embedding(%d, 64)" % args.vocabulary))
 
 
 if __name__ == "__main__":

@@ -22,16 +22,18 @@ at a measured step; the printed "expected" is the 10 bytes.
 import argparse
 import json
 import os
-import resource
-import subprocess
 import sys
 import tempfile
 
 import numpy as np
 
+from _common import run_capped
+from _report import failed, report, row
 from activation_logger_memory import PeakRss, rss_bytes
 
 MB = 2 ** 20
+QUICK_ARGS = ["--models", "dense"]
+MEMORY_CAP_GB = None  # Each fit runs under its own cap (--cap-gb).
 
 
 def build(name):
@@ -68,17 +70,6 @@ def child(name, with_logger):
     print(json.dumps({"before": before, "peak": peak.peak, "weights": model.count_params()}))
 
 
-def run_child(name, with_logger, cap_bytes):
-    def cap():
-        resource.setrlimit(resource.RLIMIT_AS, (cap_bytes, cap_bytes))
-
-    result = subprocess.run([sys.executable, __file__, "--child", name, str(int(with_logger))],
-                            capture_output=True, text=True, preexec_fn=cap)
-    if result.returncode:
-        return {"failed": result.stderr.strip().splitlines()[-1:] or ["exit %d" % result.returncode]}
-    return json.loads(result.stdout.strip().splitlines()[-1])
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=1)
@@ -89,14 +80,19 @@ def main():
     if args.child:
         return child(args.child[0], args.child[1] == "1")
     cap = int(args.cap_gb * 2 ** 30)
+    rows = []
     for name in args.models.split(","):
         runs = {False: [], True: []}
+        errors = []
         for _ in range(args.repeats):
             for with_logger in (False, True):
-                runs[with_logger].append(run_child(name, with_logger, cap))
-        failed = [r["failed"] for rs in runs.values() for r in rs if "failed" in r]
-        if failed:
-            print("\n== %s: failed under a %.0f GB cap: %s" % (name, args.cap_gb, failed))
+                result, error = run_capped([sys.executable, __file__, "--child", name, str(int(with_logger))], cap)
+                runs[with_logger].append(result)
+                errors += [error] if error else []
+        measurement, target = "%s, extra peak RSS" % name, "bounded: fits under %g GB" % args.cap_gb
+        if errors:
+            print("\n== %s: failed under a %.0f GB cap: %s" % (name, args.cap_gb, errors))
+            rows.append(failed(measurement, "MB", target))
             continue
         fit = {k: min((r["peak"] - r["before"]) / MB for r in rs) for k, rs in runs.items()}
         peak = {k: min(r["peak"] / MB for r in rs) for k, rs in runs.items()}
@@ -105,8 +101,12 @@ def main():
         print("%-22s%16s%16s" % ("config", "peak RSS MB", "fit extra MB"))
         for with_logger, label in ((False, "baseline"), (True, "GradientStatsLogger")):
             print("%-22s%16.0f%16.0f" % (label, peak[with_logger], fit[with_logger]))
+        extra = fit[True] - fit[False]
         print("logger's extra: %.0f MB = %.1f bytes per weight (documented: 10, expected %.0f MB)"
-              % (fit[True] - fit[False], (fit[True] - fit[False]) * MB / weights, 10 * weights / MB), flush=True)
+              % (extra, extra * MB / weights, 10 * weights / MB), flush=True)
+        rows += [row(measurement, extra, "MB", target, True),
+                 row("%s, extra bytes per weight (documented: 10)" % name, extra * MB / weights, "B")]
+    report(rows)
 
 
 if __name__ == "__main__":

@@ -19,8 +19,11 @@ import tensorflow as tf  # noqa: E402
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 
-from activation_logger_overhead import compare, mlp, mnist_mlp_data, parse_args  # noqa: E402
+from _report import report  # noqa: E402
+from activation_logger_overhead import compare, mlp, mnist_mlp_data, overhead_rows, parse_args  # noqa: E402
 from gradient_stats_overhead import SAMPLED_CONFIGS  # noqa: E402
+
+QUICK_ARGS = ["--rounds", "1", "--epochs", "3"]
 
 STRATEGY = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
 
@@ -34,7 +37,8 @@ def main():
     args = parse_args(__doc__.split("\n")[0])
     (x, y), _ = mnist_mlp_data(args.data_dir)
     print("== MLP, %d replicas" % STRATEGY.num_replicas_in_sync, flush=True)
-    compare(SAMPLED_CONFIGS, (x, y), args.rounds, args.epochs, mirrored_mlp)
+    times = compare(SAMPLED_CONFIGS, (x, y), args.rounds, args.epochs, mirrored_mlp)
+    report(overhead_rows(times, "MNIST MLP, %d replicas" % STRATEGY.num_replicas_in_sync))
 
 
 if __name__ == "__main__":

@@ -28,10 +28,13 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import tensorflow as tf  # noqa: E402
 
 import nnviz_tb  # noqa: E402
-from activation_logger_overhead import compare, mlp, mnist_mlp_data, parse_args  # noqa: E402
+from _report import report  # noqa: E402
+from activation_logger_overhead import compare, mlp, mnist_mlp_data, overhead_rows, parse_args  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "examples"))
 from mnist_cnn import cnn  # noqa: E402
+
+QUICK_ARGS = ["--rounds", "1", "--epochs", "3", "--cnn-epochs", "3"]
 
 # Without the logger and with it measuring every 16th step (the default); then every step.
 SAMPLED_CONFIGS = {
@@ -43,6 +46,8 @@ CONFIGS = {
     **SAMPLED_CONFIGS,
     "every step (every_n_steps=1)": lambda d: [nnviz_tb.GradientStatsLogger(d, every_n_steps=1)],
 }
+# The goals of the fastest epoch's ratio to the baseline.
+LIMITS = {"per-epoch statistics": 1.15, "+ per-step heatmaps (default)": 1.30}
 
 
 def compiled_cnn():
@@ -58,9 +63,10 @@ def main():
         tf.config.threading.set_inter_op_parallelism_threads(args.threads)
     (x, y), _ = mnist_mlp_data(args.data_dir)
     print("== MLP (%d trainable weights)" % mlp().count_params(), flush=True)
-    compare(CONFIGS, (x, y), args.rounds, args.epochs)
+    rows = overhead_rows(compare(CONFIGS, (x, y), args.rounds, args.epochs), "MNIST MLP", LIMITS)
     print("\n== CNN (%d trainable weights)" % compiled_cnn().count_params(), flush=True)
-    compare(CONFIGS, (x.reshape(-1, 28, 28, 1), y), args.rounds, args.cnn_epochs, compiled_cnn)
+    times = compare(CONFIGS, (x.reshape(-1, 28, 28, 1), y), args.rounds, args.cnn_epochs, compiled_cnn)
+    report(rows + overhead_rows(times, "MNIST CNN", LIMITS))
 
 
 if __name__ == "__main__":

@@ -22,7 +22,11 @@ import time
 
 import numpy as np
 
+from _report import at_most, report, row
+
 CONFIGS = ("baseline", "GradientStatsLogger")
+QUICK_ARGS = ["--rounds", "1", "--steps", "5", "--models", "MobileNetV2"]
+SETUP_LIMIT_S = 60  # Seconds, not minutes.
 
 
 def child(model_name, with_logger, steps):
@@ -81,6 +85,7 @@ def main():
     if args.child:
         name, config, steps = args.child
         return child(name, config == CONFIGS[1], int(steps))
+    rows = []
     for name in args.models.split(","):
         runs = {config: [] for config in CONFIGS}
         for _ in range(args.rounds):
@@ -101,6 +106,13 @@ def main():
             logged["first_epoch_cpu"] / base["first_epoch_cpu"], logged["step"] / base["step"]))
         print("%-22s%18.1f%18.1f" % ("extra s", logged["first_epoch"] - base["first_epoch"],
                                      logged["first_epoch_cpu"] - base["first_epoch_cpu"]), flush=True)
+        extra = logged["first_epoch"] - base["first_epoch"]
+        extra_cpu = logged["first_epoch_cpu"] - base["first_epoch_cpu"]
+        rows += [at_most("%s, extra time from fit to the end of epoch 1" % name, extra, "s", SETUP_LIMIT_S),
+                 row("%s, extra CPU time to the end of epoch 1" % name, extra_cpu, "s"),
+                 row("%s, fit to the end of epoch 1" % name, logged["first_epoch"] / base["first_epoch"], "x"),
+                 row("%s, step time" % name, logged["step"] / base["step"], "x")]
+    report(rows)
 
 
 if __name__ == "__main__":

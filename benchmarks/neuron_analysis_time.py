@@ -11,7 +11,10 @@ import time
 
 import numpy as np
 
+from _report import at_most, report, row
 from nnviz_tb.analysis import neurons
+
+QUICK_ARGS = []  # Seconds already.
 
 
 def main():
@@ -36,6 +39,9 @@ def main():
         print("%-36s %6.2f s" % (name, timings[name]))
     total = timings["neuron projection (MDS)"] + timings["discriminative power (ExtraTrees)"]
     print("MDS + ExtraTrees: %.2f s (target < 10 s, ratio to target %.2f)" % (total, total / 10))
+    case = "%d neurons, %d points, " % (args.neurons, args.points)
+    report([row(case + name, seconds, "s") for name, seconds in timings.items()]
+           + [at_most(case + "MDS + ExtraTrees", total, "s", 10)])
 
 
 if __name__ == "__main__":

@@ -11,7 +11,10 @@ import time
 
 import numpy as np
 
+from _report import report, row
 from nnviz_tb.analysis import bundling
+
+QUICK_ARGS = []  # Seconds already.
 
 
 def median_seconds(function, repeats=5):
@@ -25,6 +28,7 @@ def median_seconds(function, repeats=5):
 
 def main():
     rng = np.random.default_rng(0)
+    rows = []
     for n in (2000, 5000):
         labels = rng.integers(0, 10, n)
         frames = rng.normal(size=(4, 10, 2))[:, labels] * 3 + rng.normal(size=(4, n, 2))
@@ -40,6 +44,11 @@ def main():
             "class spread half-way between frames %.2f -> %.2f (%.1fx tighter)"
             % (n, bundled_s, straight_s, bundled_s / straight_s, spread[0], spread[1], spread[0] / spread[1])
         )
+        case = "%d points x 4 frames, " % n
+        rows += [row(case + "bundled (median of 5)", bundled_s, "s"),
+                 row(case + "bundled / straight", bundled_s / straight_s, "x"),
+                 row(case + "class spread, straight / bundled", spread[0] / spread[1], "x")]
+    report(rows)
 
 
 if __name__ == "__main__":
