@@ -2,11 +2,21 @@
 
 A summary that breaks the format (see `nnviz_tb.metadata`) is skipped and
 reported in its run's `problems`; it never hides the other runs or records.
+
+The index of the runs is kept between requests: a listing of the log dir
+is reused for `REUSE_FACTOR` times as long as it took (at most
+`MAX_REUSE_S`), concurrent requests share one listing, and a new listing
+re-parses only the runs whose tags changed, and in them only new metadata.
+So what a request sees is at most `MAX_REUSE_S` older than what TensorBoard
+has loaded (itself up to its `--reload_interval`, 5 s by default, behind
+the event files).
 """
 
 import collections
 import dataclasses
+import os
 import threading
+import time
 
 import numpy as np
 from tensorboard import errors
@@ -14,6 +24,15 @@ from tensorboard.data import provider
 
 from nnviz_tb import metadata
 from nnviz_tb.plugin.corrupt import CorruptDataError
+
+REUSE_FACTOR = 10  # A listing serves this many times as long as it took (listing <= ~1/10 of the time) ...
+MAX_REUSE_S = 2.0  # ... but at most this long.
+
+
+def caches_enabled():
+    """False when `NNVIZ_TB_SERVER_CACHES=0`: every request then lists and parses the
+    whole log dir and recomputes its answer, as the server did before (for benchmarks)."""
+    return os.environ.get("NNVIZ_TB_SERVER_CACHES", "1") != "0"
 
 
 @dataclasses.dataclass
@@ -30,8 +49,10 @@ class RunIndex:
 
     `probe` (None if the run has no activations), `activations`
     `{layer: {epoch: Record}}`, `predictions` `{epoch: Record}`, for the
-    other loggers' summaries `others` `{kind: [(content dict, Record)]}`, and
-    `problems`: one sentence per summary that was skipped.
+    other loggers' summaries `others` `{kind: [(content dict, Record)]}`,
+    `problems`: one sentence per summary that was skipped, and `generation`:
+    a number that changes whenever the run's summaries do. Shared by
+    requests: read only.
     """
 
     probe: Record = None
@@ -39,6 +60,7 @@ class RunIndex:
     predictions: dict = dataclasses.field(default_factory=dict)
     others: dict = dataclasses.field(default_factory=dict)
     problems: list = dataclasses.field(default_factory=list)
+    generation: int = 0
 
     def epochs(self):
         return sorted({e for by_epoch in self.activations.values() for e in by_epoch})
@@ -66,48 +88,86 @@ class Probe:
     class_ids: np.ndarray = None
 
 
+@dataclasses.dataclass
+class _RunState:
+    """What the index keeps of one run between listings.
+
+    `tags` `{tag: (max_step, max_wall_time, plugin content)}` as last listed,
+    `parsed` `{plugin content: read_plugin_content(...)}`, and `entry`: its
+    `RunIndex`, or None when the run has nothing to show.
+    """
+
+    tags: dict
+    parsed: dict
+    entry: RunIndex
+
+
 class RunData:
     """Lists nnviz runs and reads their arrays, caching the small ones.
 
     Args:
       data_provider: TensorBoard's `DataProvider`.
       cache_entries: How many decoded probe records to keep in memory.
+      clock: Seconds of a monotonic clock (tests pass a fake one).
     """
 
-    def __init__(self, data_provider, cache_entries=64):
+    def __init__(self, data_provider, cache_entries=64, clock=time.monotonic):
         self._provider = data_provider
         self._cache = collections.OrderedDict()
         self._cache_entries = cache_entries
         self._lock = threading.Lock()
+        self._clock = clock
+        self._reuse = caches_enabled()
+        self._index_lock = threading.Lock()
+        self._states = {}  # {experiment_id: {run: _RunState}}
+        self._indices = {}  # {experiment_id: (expiry, {run: RunIndex}, generation)}
+        self._generation = 0
 
     def index(self, ctx, experiment_id):
-        """Returns `{run: RunIndex}` for every run with nnviz summaries.
+        """Returns `{run: RunIndex}` for every run with nnviz summaries (read only).
 
         Activations without their probe summary are left out: there is
         nothing to show of them until the probe is written. A run whose
         summaries are all malformed is listed with its `problems`.
         """
+        return self._current(ctx, experiment_id)[1]
+
+    def generation(self, ctx, experiment_id, run=None):
+        """A number that changes whenever the index of `run` does (of any run if `run`
+        is None or unknown), for caching answers computed from it."""
+        _, runs, generation = self._current(ctx, experiment_id)
+        entry = runs.get(run)
+        return generation if entry is None else entry.generation
+
+    def _current(self, ctx, experiment_id):
+        """`(expiry, {run: RunIndex}, generation)`, listing the log dir again once expired."""
+        with self._index_lock:  # Concurrent requests wait for one listing.
+            current = self._indices.get(experiment_id)
+            if current is None or self._clock() >= current[0]:
+                start = self._clock()
+                runs = self._reindex(ctx, experiment_id)
+                reuse = min(MAX_REUSE_S, REUSE_FACTOR * (self._clock() - start)) if self._reuse else 0
+                current = self._indices[experiment_id] = (self._clock() + reuse, runs, self._generation)
+            return current
+
+    def _reindex(self, ctx, experiment_id):
+        """Lists the log dir; re-indexes the runs whose tags changed since the last listing."""
         listing = self._provider.list_blob_sequences(
             ctx, experiment_id=experiment_id, plugin_name=metadata.PLUGIN_NAME
         )
-        runs = {}
-        for run, tags in listing.items():
-            entry = RunIndex()
-            probe = tags.get(metadata.PROBE_TAG)
-            contents = {}
-            for tag, series in sorted(tags.items()):
-                content, problem = metadata.read_plugin_content(series.plugin_content)
-                if problem:
-                    entry.problems.append("Summary %r skipped: %s." % (tag, problem))
-                elif tag == metadata.PROBE_TAG or content["kind"] != metadata.KIND_PROBE:
-                    contents[tag] = (content, Record(tag, series.max_wall_time))
-            if probe is not None and metadata.PROBE_TAG in contents:
-                entry.probe = Record(metadata.PROBE_TAG, probe.max_wall_time)
-            for tag, (content, record) in contents.items():
-                _add(entry, content, record)
-            if entry.probe is not None or entry.others or entry.problems:
-                runs[run] = entry
-        return runs
+        known = self._states.get(experiment_id, {})
+        states = {}
+        for run, series in listing.items():
+            tags = {tag: (s.max_step, s.max_wall_time, s.plugin_content) for tag, s in series.items()}
+            state = known.get(run)
+            if state is None or state.tags != tags or not self._reuse:
+                self._generation += 1
+                state = _index_run(tags, state.parsed if state and self._reuse else {}, self._generation)
+            states[run] = state
+        if known.keys() - states.keys():  # Runs gone.
+            self._generation += 1
+        self._states[experiment_id] = states
+        return {run: state.entry for run, state in states.items() if state.entry is not None}
 
     def run(self, ctx, experiment_id, run):
         """Returns the `RunIndex` of one run, or raises `NotFoundError`."""
@@ -174,6 +234,27 @@ class RunData:
         return [
             self._provider.read_blob(ctx, blob_key=ref.blob_key) for ref in data[-1].values
         ]
+
+
+def _index_run(tags, parsed, generation):
+    """The `_RunState` of a run's listed `tags`, parsing metadata not in `parsed` (a previous memo)."""
+    memo = {}
+    for _, _, content in tags.values():
+        memo[content] = parsed.get(content) or metadata.read_plugin_content(content)
+    entry = RunIndex(generation=generation)
+    contents = {}
+    for tag, (_, wall_time, raw) in sorted(tags.items()):
+        content, problem = memo[raw]
+        if problem:
+            entry.problems.append("Summary %r skipped: %s." % (tag, problem))
+        elif tag == metadata.PROBE_TAG or content["kind"] != metadata.KIND_PROBE:
+            contents[tag] = (content, Record(tag, wall_time))
+    if metadata.PROBE_TAG in contents:
+        entry.probe = contents[metadata.PROBE_TAG][1]
+    for content, record in contents.values():
+        _add(entry, content, record)
+    keep = entry.probe is not None or entry.others or entry.problems
+    return _RunState(tags, memo, entry if keep else None)
 
 
 def _add(entry, content, record):
