@@ -177,7 +177,11 @@ def test_huge_finite_activations_project_as_the_unscaled_ones(tmp_path):
         _, plain = get_json(client, "/projection?run=bad&layer=a&epoch=0&method=" + method)
         status, huge = get_json(client, "/projection?run=bad&layer=a&epoch=5&method=" + method)
         assert status == 200 and huge["notes"] == []
-        np.testing.assert_allclose(huge["points"], plain["points"], atol=2e-3 if method == "pca" else 0.2)
+        if method == "pca":
+            np.testing.assert_allclose(huge["points"], plain["points"], atol=2e-3)
+        else:  # Epoch 5 starts from epoch 1's layout, so only the neighbourhoods must match.
+            assert np.isfinite(huge["points"]).all()
+            assert huge["neighborhood_hit"] == pytest.approx(plain["neighborhood_hit"], abs=0.1)
 
 
 def test_infinite_and_nan_activations_are_drawn_as_zero_with_a_note(tmp_path):

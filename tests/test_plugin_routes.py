@@ -74,9 +74,11 @@ def test_tsne_reports_progress_then_is_cached(digits_logdir, cache_dir):
     client, _ = make_client(digits_logdir)
     response = client.get(ROUTE + "/projection?run=mlp&layer=hidden1&epoch=1&method=tsne")
     assert response.status_code == 202
-    assert json.loads(response.get_data()) == {"status": "computing", "progress": pytest.approx(0, abs=0.5)}
+    body = json.loads(response.get_data())
+    assert body["status"] == "computing" and body["progress"] == pytest.approx(0, abs=0.5)
+    assert set(body) == {"status", "progress", "eta_seconds", "preview"}
     _, ready = get_json(client, "/projection?run=mlp&layer=hidden1&epoch=1&method=tsne")
-    assert len(list(cache_dir.glob("*.npz"))) == 1
+    assert len(list(cache_dir.glob("*.npz"))) == 2  # Epoch 1 and epoch 0, the layout it starts from.
     start = time.perf_counter()
     status, again = get_json(client, "/projection?run=mlp&layer=hidden1&epoch=1&method=tsne")
     assert status == 200 and again == ready

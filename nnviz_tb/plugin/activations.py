@@ -5,13 +5,11 @@ sentences about what the tab shows differently from what was recorded
 (non-finite values drawn as 0, sampled neurons, unreadable predictions).
 """
 
-import functools
-
 import numpy as np
 from tensorboard import errors
 
 from nnviz_tb.analysis import metrics, projection
-from nnviz_tb.plugin import analyses, jobs, routing, thumbnails, trails
+from nnviz_tb.plugin import analyses, frames, routing, thumbnails, trails
 from nnviz_tb.plugin.corrupt import CorruptDataError
 
 
@@ -26,6 +24,7 @@ class Activations:
         self._data = data
         self._jobs = analysis_jobs
         self._trails = trails.TrailCache()
+        self._precomputed = {}  # (experiment, run, probe wall time) -> {(layer, epoch)} queued in the background
 
     def summary(self, ctx, experiment_id, run, entry):
         """The `/runs` fields of a run's activations, and its `problems` (sentences)."""
@@ -53,39 +52,74 @@ class Activations:
             "problems": problems,
         }
 
-    def projection_impl(self, ctx, experiment_id, run, layer, epoch, method):
-        """One projection: `{"status": "ready", points, labels, predictions, notes, ...}` or computing."""
-        entry = self._data.run(ctx, experiment_id, run)
-        probe = self._data.probe(ctx, experiment_id, run, entry)
-        frames, progress, notes = self._frames(ctx, experiment_id, run, entry, probe, [(layer, epoch)], method)
-        if frames is None:
-            return {"status": "computing", "progress": progress}
-        frame = frames[0]
-        frame["points"] = _points_json(frame["points"])
-        frame["predictions"] = self._predictions(ctx, experiment_id, run, entry, probe, epoch, notes)
-        return dict(status="ready", labels=probe.labels.tolist(), k=metrics.DEFAULT_K, notes=notes, **frame)
+    def projection_impl(self, ctx, experiment_id, run, layer, epoch, params):
+        """One projection: `{"status": "ready", points, labels, predictions, notes, ...}`, or
+        `{"status": "computing", progress, eta_seconds, preview}` (`preview`: the layout so far, or None)."""
+        entry, probe, run_frames = self._run_frames(ctx, experiment_id, run)
+        keys = [(layer, epoch)]
+        if params.method == "joint_pca":  # Axes fitted on every epoch of the layer.
+            keys = [(layer, e) for e in sorted(entry.activations.get(layer, {}))] or keys
+        status = run_frames.poll(self._jobs, keys, params)
+        frame = next((f for f in status.frames if f is not None and f.epoch == epoch), None)
+        notes = self._notes(probe, status, keys) + status.notes
+        if frame is None or frame.partial:
+            return {"status": "computing", "progress": status.progress.fraction,
+                    "eta_seconds": _seconds(status.progress.eta_seconds),
+                    "preview": None if frame is None else {"points": _points_json(frame.points)}}
+        return dict(status="ready", labels=probe.labels.tolist(), k=metrics.DEFAULT_K, notes=notes,
+                    **self._frame_json(ctx, experiment_id, run, entry, probe, frame, frame.points, notes))
 
-    def evolution_impl(self, ctx, experiment_id, run, over, layer, epoch, method, subset, bundle=False):
+    def evolution_impl(self, ctx, experiment_id, run, over, layer, epoch, params, subset, bundle=False):
         """Aligned projections of one epoch across layers, or one layer across epochs.
 
-        With `bundle`, also each point's trail through the frames, bundled per
-        class (`trails`: `{"samples": S, "points": [N][(F - 1) * S + 1][2]}`).
+        While computing (`"status": "computing"`), `frames` holds the frames
+        finished so far (None for the others; `"partial": true` for a t-SNE
+        still being optimised), aligned in order, with `frames_done`,
+        `frames_total` and `eta_seconds`. With `bundle`, a ready answer also
+        holds each point's trail through the frames, bundled per class
+        (`trails`: `{"samples": S, "points": [N][(F - 1) * S + 1][2]}`).
         """
-        entry = self._data.run(ctx, experiment_id, run)
-        probe = self._data.probe(ctx, experiment_id, run, entry)
+        entry, probe, run_frames = self._run_frames(ctx, experiment_id, run)
         keys = _evolution_keys(run, entry, probe, over, layer, epoch, subset)
-        frames, progress, notes = self._frames(ctx, experiment_id, run, entry, probe, keys, method)
-        if frames is None:
-            return {"status": "computing", "progress": progress, "frames_total": len(keys)}
-        aligned = projection.align_sequence([frame["points"] for frame in frames])
-        result = {"status": "ready", "over": over, "labels": probe.labels.tolist(), "frames": frames,
-                  "k": metrics.DEFAULT_K, "notes": notes}
-        if bundle and len(frames) > 1:
-            result["trails"] = self._trails.bundled(aligned, probe.labels)
-        for frame, points in zip(frames, aligned):
-            frame["points"] = _points_json(points)
-            frame["predictions"] = self._predictions(ctx, experiment_id, run, entry, probe, frame["epoch"], notes)
+        status = run_frames.poll(self._jobs, keys, params)
+        notes = self._notes(probe, status, keys) + status.notes
+        shown = [f for f in status.frames if f is not None]
+        points = [f.points for f in shown]
+        if not status.shared_axes:  # Else the frames share their axes already.
+            points = projection.align_sequence(points)
+        drawn = iter(self._frame_json(ctx, experiment_id, run, entry, probe, f, p, notes)
+                     for f, p in zip(shown, points))
+        result = {"status": "ready" if status.ready else "computing", "over": over,
+                  "labels": probe.labels.tolist(), "k": metrics.DEFAULT_K, "notes": notes,
+                  "frames": [None if f is None else next(drawn) for f in status.frames]}
+        if not status.ready:
+            result.update(progress=status.progress.fraction, eta_seconds=_seconds(status.progress.eta_seconds),
+                          frames_total=len(keys), frames_done=sum(f is not None and not f.partial
+                                                                  for f in status.frames))
+        elif bundle and len(shown) > 1:
+            result["trails"] = self._trails.bundled(points, probe.labels)
         return result
+
+    def precompute(self, ctx, experiment_id, runs, methods=("pca", "tsne")):
+        """Queues, in the background, the default frames of every record of `runs` not queued before.
+
+        `runs` is `{run: RunIndex}`; a run whose probe cannot be read is skipped.
+        """
+        for run, entry in runs.items():
+            if entry.probe is None:
+                continue
+            records = {(layer, epoch) for layer, by_epoch in entry.activations.items() for epoch in by_epoch}
+            new = sorted(records - self._precomputed.get((experiment_id, run, entry.probe.wall_time), set()),
+                         key=lambda k: (k[1], k[0]))
+            if not new:
+                continue
+            try:
+                _, _, run_frames = self._run_frames(ctx, experiment_id, run, entry)
+                for method in methods:
+                    run_frames.poll(self._jobs, new, frames.Params(method), background=True)
+            except (errors.PublicError, CorruptDataError):
+                continue
+            self._precomputed[(experiment_id, run, entry.probe.wall_time)] = records
 
     def neurons_impl(self, ctx, experiment_id, run, layer, epoch, method):
         """Neurons of one layer in 2-D: `{"status": "ready", points (None if dead), dead, neurons, ...}`.
@@ -141,57 +175,42 @@ class Activations:
 
     # Helpers.
 
-    def _frames(self, ctx, experiment_id, run, entry, probe, keys, method):
-        """Projections of `[(layer, epoch)]`: `(frames or None, progress, notes)`.
+    def _run_frames(self, ctx, experiment_id, run, entry=None):
+        """`(RunIndex, Probe, frames.RunFrames)` of a run."""
+        entry = entry or self._data.run(ctx, experiment_id, run)
+        probe = self._data.probe(ctx, experiment_id, run, entry)
+        return entry, probe, frames.RunFrames(self._data, ctx, experiment_id, run, entry, probe,
+                                              _layer_order(probe.info, entry))
 
-        Frames hold `layer`, `epoch`, `points` (`[N, 2]` array) and `neighborhood_hit`.
-        """
-        analysis = analyses.point_projection(method)
-        requests = []
-        for layer, epoch in keys:
-            # In a t-SNE sequence each frame starts from the layout of the one before.
-            init = requests[-1] if requests and method == "tsne" else None
-            requests.append(self._request(ctx, experiment_id, run, entry, probe, layer, epoch, analysis, init))
-        results, progress = self._jobs.get(requests)
-        if results is None:
-            return None, progress, []
-        frames = [
-            {"layer": layer, "epoch": epoch, "points": r["points"], "neighborhood_hit": float(r["neighborhood_hit"])}
-            for (layer, epoch), r in zip(keys, results)
-        ]
-        notes = [_non_finite_note(r, layer, epoch) for (layer, epoch), r in zip(keys, results) if r["non_finite"]]
+    @staticmethod
+    def _notes(probe, status, keys):
+        """Notes on non-finite values drawn as 0 and on layers recorded in part."""
+        notes = [_non_finite_note(f.non_finite, f.layer, f.epoch) for f in status.frames if f and f.non_finite]
         layers = dict.fromkeys(layer for layer, _ in keys)
-        notes += [note for note in (_sampled_note(probe, layer) for layer in layers) if note]
-        return frames, 1.0, notes
+        return notes + [note for note in (_sampled_note(probe, layer) for layer in layers) if note]
+
+    def _frame_json(self, ctx, experiment_id, run, entry, probe, frame, points, notes):
+        """The JSON fields of one frame drawn at `points`."""
+        result = {"layer": frame.layer, "epoch": frame.epoch, "points": _points_json(points),
+                  "neighborhood_hit": frame.neighborhood_hit,
+                  "predictions": self._predictions(ctx, experiment_id, run, entry, probe, frame.epoch, notes)}
+        if frame.partial:
+            result["partial"] = True
+        return result
 
     def _analyse(self, ctx, experiment_id, run, layer, epoch, make_analysis):
         """One analysis (`make_analysis(probe)`) of one record: `(result or None, progress, notes)`."""
         entry = self._data.run(ctx, experiment_id, run)
         probe = self._data.probe(ctx, experiment_id, run, entry)
-        request = self._request(ctx, experiment_id, run, entry, probe, layer, epoch, make_analysis(probe))
+        request = frames.RunFrames(self._data, ctx, experiment_id, run, entry, probe, []).record_request(
+            (layer, epoch), make_analysis(probe))
         results, progress = self._jobs.get([request])
         if results is None:
             return None, progress, []
         result = dict(results[0], recorded_features=_recorded_features(probe, layer))
-        notes = [_non_finite_note(result, layer, epoch)] if result["non_finite"] else []
+        notes = [_non_finite_note(result["non_finite"], layer, epoch)] if result["non_finite"] else []
         return result, 1.0, notes
 
-    def _request(self, ctx, experiment_id, run, entry, probe, layer, epoch, analysis, init=None):
-        """The `jobs.Request` of `analysis` on the activations of `layer` at `epoch`."""
-        record = entry.activations.get(layer, {}).get(epoch)
-        if record is None:
-            raise errors.NotFoundError(
-                "No activations of layer %r at epoch %d in run %r." % (layer, epoch, run)
-            )
-        identity = (experiment_id, run, record.tag, record.wall_time, analysis.key)
-        return jobs.Request(
-            identity=identity if init is None else identity + (init.identity,),
-            load=functools.partial(self._data.read_activations, ctx, experiment_id, run, record, probe),
-            analysis=analysis,
-            labels=probe.labels,
-            description="%s of run %r, layer %r, epoch %d" % (analysis.title, run, layer, epoch),
-            init=init,
-        )
 
     def _predictions(self, ctx, experiment_id, run, entry, probe, epoch, notes):
         """The predicted classes at `epoch` as a list, or None (unreadable ones noted in `notes`)."""
@@ -243,9 +262,12 @@ def _layer_order(info, entry):
     return layers + sorted(name for name in entry.activations if name not in described)
 
 
-def _non_finite_note(result, layer, epoch):
-    return "%d NaN or infinite activation values of layer %r at epoch %d are drawn as 0." % (
-        int(result["non_finite"]), layer, epoch)
+def _non_finite_note(count, layer, epoch):
+    return "%d NaN or infinite activation values of layer %r at epoch %d are drawn as 0." % (int(count), layer, epoch)
+
+
+def _seconds(value):
+    return None if value is None else round(float(value), 1)
 
 
 def _recorded_features(probe, layer):

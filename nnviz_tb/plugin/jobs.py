@@ -1,38 +1,40 @@
-"""Background computation of analyses, with progress and a two-level cache.
+"""Background computation of analyses: a scheduler that follows the user, and a two-level cache.
 
-An analysis (a projection of the probe points, a projection of the neurons,
-discriminative scores, ...) is computed once per *data*: results are stored
-on disk under a hash of the activation bytes, the labels and the analysis
-(name and parameters), so a new epoch never invalidates older results, a
-rewritten run never serves stale ones, and a restarted TensorBoard finds
-its work again. A bounded in-memory map from the record's identity (run,
-tag, wall time, analysis) to the result makes repeated requests cheap.
+An analysis (a projection of the probe points, of the neurons, ...) of one
+record runs as a *job* off the request thread. Results are kept in a bounded
+memory map (by the record's identity) and on disk (`cache_files`, by a digest
+of the data), so a repeated request is cheap and a restarted server finds its
+work again.
 
-Results are dicts of plain NumPy arrays (scalars as 0-d arrays), stored as
-`.npz` files without pickles, written to a temporary file and renamed into
-place. A cache file that cannot be read or does not hold the arrays and
-shapes the analysis promises (what a crash or a full disk leaves) is
-recomputed and replaced; a failed write is logged once and retried next time.
+How jobs are scheduled:
+
+- Two lanes, one worker thread each: quick analyses (PCA) never wait behind
+  slow ones (t-SNE, neuron maps).
+- In a lane, the jobs of the newest request come first, in the order it lists
+  them; a job whose layout starts from another frame's (`Request.init`) runs
+  after that frame, which is queued with it.
+- A job nobody has asked for in `linger_seconds` is dropped, and a running one
+  stops at its next check (t-SNE checks every few iterations). So a view the
+  user left stops costing time; asking again starts it afresh.
+- Background jobs (`background=True`, precomputation) run only when no asked-for
+  job waits in their lane, give way to one that arrives, and are never dropped.
+- The same job is never queued twice. `poll` reports the results finished so
+  far, previews of running ones, the fraction done and an estimate of the time
+  left, learned from the durations of finished jobs.
 """
 
 import collections
 import concurrent.futures
-import contextlib
 import dataclasses
-import hashlib
-import logging
-import os
+import itertools
 import sys
-import tempfile
 import threading
 import time
-import zipfile
 
 import numpy as np
 
-logger = logging.getLogger(__name__)
-
-CACHE_VERSION = 3
+from nnviz_tb.plugin import cache_files
+from nnviz_tb.plugin.cache_files import default_cache_dir  # noqa: F401 (the plugin's entry point)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,33 +42,33 @@ class Analysis:
     """What to compute from one record's activations.
 
     Attributes:
-      key: Name and parameters, e.g. `"projection|tsne"`; part of the cache key.
+      key: Name and parameters, e.g. `"projection|tsne|30|0"`; part of the cache key.
       title: Short name for progress messages, e.g. `"tsne"`.
-      compute: `compute(data [N, D], labels [N], progress, init)` returning a
-        dict of NumPy arrays; `progress(fraction)` reports how far it is,
-        `init` is the result of the `Request.init` job, or None.
+      compute: `compute(data, labels, context)` returning a dict of NumPy
+        arrays; `data` is what `Request.load` returns, `context` a `Context`.
       shapes: `shapes(N, D)` returning `{name: shape}` of every array a
         result of `[N, D]` activations holds (checks cached results).
+      slow: Whether it runs in the slow lane (else the quick one).
     """
 
     key: str
     title: str
     compute: object
     shapes: object
+    slow: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
 class Request:
-    """One analysis of one record.
+    """One analysis of one record (or of a set of records).
 
     Attributes:
       identity: Hashable key of the record and analysis (the memory-cache key).
-      load: Callable returning the `[N, D]` activations (runs in the job).
+      load: Callable returning the `[N, D]` activations, or a `FrameSet` (runs in the job).
       analysis: The `Analysis` to run.
       labels: `[N]` class labels of the probe points.
       description: Human-readable name for progress messages.
-      init: A `Request` whose result the analysis starts from (it must be
-        queued first, e.g. the neighbouring frame of a t-SNE sequence), or None.
+      init: A `Request` whose result the analysis starts from, or None.
     """
 
     identity: tuple
@@ -77,159 +79,339 @@ class Request:
     init: "Request | None" = None
 
 
-def default_cache_dir():
-    """`$NNVIZ_TB_CACHE_DIR`, else `$XDG_CACHE_HOME/nnviz_tb`, else `~/.cache/nnviz_tb`."""
-    if os.environ.get("NNVIZ_TB_CACHE_DIR"):
-        return os.environ["NNVIZ_TB_CACHE_DIR"]
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "nnviz_tb")
+class FrameSet(list):
+    """Loaders of several `[N, D]` records (an analysis of a whole sequence), read one at a time."""
+
+    shape = None  # `(N, D)` of each frame, set when they are first read.
+
+
+@dataclasses.dataclass
+class Context:
+    """What a running analysis gets besides its data.
+
+    `init`: the result of `Request.init` (or None); `progress(fraction)`;
+    `should_stop()` (True once nobody wants the result: raise or return early);
+    `preview(arrays)`: a provisional result (a dict like the final one) to show meanwhile.
+    """
+
+    init: object
+    progress: object
+    should_stop: object
+    preview: object
+
+
+@dataclasses.dataclass
+class Progress:
+    """What `Jobs.poll` reports for a list of requests.
+
+    `results`: one result dict per request, or None while it is not ready;
+    `previews`: the provisional result of each running one (else None);
+    `fraction`: how much of the work is done; `eta_seconds`: an estimate of
+    the time left, or None before anything comparable has been timed.
+    """
+
+    results: list
+    previews: list
+    fraction: float
+    eta_seconds: "float | None"
+
+    @property
+    def ready(self):
+        return all(r is not None for r in self.results)
+
+
+_IDLE_SECONDS = 30.0  # A worker with nothing to do for this long ends (another starts with new work).
+
+
+class Stopped(Exception):
+    """Raised by an analysis whose `Context.should_stop()` became True."""
+
+
+@dataclasses.dataclass(eq=False)
+class _Job:
+    request: Request
+    priority: tuple
+    wanted_at: float
+    background: bool
+    future: concurrent.futures.Future = dataclasses.field(default_factory=concurrent.futures.Future)
+    progress: float = 0.0
+    preview: object = None
+    running: bool = False
+    started: float = 0.0
+
+    @property
+    def slow(self):
+        return self.request.analysis.slow
 
 
 class Jobs:
-    """Runs analyses off the request thread, one at a time, and caches their results.
+    """Runs analyses off the request thread, following the user, and caches their results.
 
     Args:
       cache_dir: Directory of the disk cache, or None for memory only.
       memory_entries: Number of results kept in memory.
-      wait_seconds: How long `get` waits for new jobs before answering
-        "computing" (quick jobs and disk hits then answer at once).
+      wait_seconds: How long `poll` waits for new results before answering
+        (quick jobs and disk hits then answer at once).
+      linger_seconds: How long a job nobody asks for again is kept.
     """
 
-    def __init__(self, cache_dir=None, memory_entries=4096, wait_seconds=0.3):
-        self._cache_dir = cache_dir
-        self._memory = collections.OrderedDict()
+    def __init__(self, cache_dir=None, memory_entries=4096, wait_seconds=0.3, linger_seconds=4.0):
+        self._files = cache_files.CacheFiles(cache_dir)
+        self._memory = collections.OrderedDict()  # identity -> (result, digest)
         self._memory_entries = memory_entries
         self._wait = wait_seconds
-        self._running = {}  # identity -> (future, progress list)
-        self._lock = threading.Lock()
-        self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="nnviz-analysis")
-        self._write_failed = False  # Warn about a failing disk cache once.
+        self._linger = linger_seconds
+        self._jobs = {}  # identity -> queued or running _Job
+        self._groups = {}  # requested identities -> (group number, last asked)
+        self._counter = itertools.count(1)
+        self._durations = {}  # (analysis key, warm, N) -> seconds, smoothed
+        self._changed = threading.Condition()
+        self._workers = {False: None, True: None}  # Started when there is work; they end when idle.
+
+    # Asking for results.
+
+    def poll(self, requests, background=False):
+        """Queues what is missing of `requests` (and the frames they start from); returns a `Progress`.
+
+        Waits up to `wait_seconds` for results (not for `background` ones);
+        raises whatever a job of `requests` raised (e.g. a corrupt record).
+        """
+        now = time.time()
+        with self._changed:
+            group = self._group(requests, now) if not background else 0
+            futures, wanted = [], []
+            for index, request in enumerate(requests):
+                for depth, needed in enumerate(_chain(request)):
+                    if needed.identity in self._memory:
+                        break
+                    job = self._want(needed, (1 if background else 0, -group, index, -depth), now, background)
+                    wanted.append(job)
+                    if depth == 0:
+                        futures.append(job.future)
+            self._start_workers()
+            self._changed.notify_all()
+        concurrent.futures.wait(futures, timeout=0 if background else self._wait)
+        with self._changed:
+            results = [self._result(r) for r in requests]
+            previews = [None if res is not None or r.identity not in self._jobs else self._jobs[r.identity].preview
+                        for r, res in zip(requests, results)]
+            fraction, eta = self._estimate([j for j in dict.fromkeys(wanted) if not j.future.done()], len(requests),
+                                           sum(r is not None for r in results))
+        return Progress(results, previews, fraction, eta)
 
     def get(self, requests):
-        """Returns `(results, progress)`; `results` is None until all are ready.
+        """`(results, 1.0)` when all of `requests` are ready, else `(None, fraction done)`."""
+        progress = self.poll(requests)
+        return (progress.results, 1.0) if progress.ready else (None, progress.fraction)
 
-        Args:
-          requests: List of `Request`s. Jobs for the ones not cached are
-            queued (once each, however often they are asked for).
+    def run(self, requests, report=None, interval=0.5):
+        """Waits until all `requests` are ready (no lingering); `report(Progress)` meanwhile. Returns the results."""
+        while True:
+            progress = self.poll(requests)
+            if progress.ready:
+                return progress.results
+            if report is not None:
+                report(progress)
+            time.sleep(interval)
 
-        Returns:
-          `([result dict, ...], 1.0)` when every result is ready, else
-          `(None, mean fraction done)`.
+    def _group(self, requests, now):
+        """The number of this list of requests: a new, higher one unless it was asked for recently."""
+        key = tuple(r.identity for r in requests)
+        group = self._groups.get(key)
+        number = next(self._counter) if group is None or now - group[1] > self._linger else group[0]
+        self._groups[key] = (number, now)
+        if len(self._groups) > 4096:
+            self._groups = {k: g for k, g in self._groups.items() if now - g[1] <= self._linger}
+        return number
 
-        Raises:
-          Whatever a job raised (e.g. a corrupt record), once.
-        """
-        pending = []
-        with self._lock:
-            for request in requests:
-                if request.identity in self._memory:
-                    self._memory.move_to_end(request.identity)
-                    future = concurrent.futures.Future()
-                    future.set_result(self._memory[request.identity])
-                    pending.append((future, [1.0]))
-                    continue
-                if request.identity not in self._running:
-                    progress = [0.0]
-                    future = self._pool.submit(self._compute, request, progress)
-                    self._running[request.identity] = (future, progress)
-                pending.append(self._running[request.identity])
-        concurrent.futures.wait([f for f, _ in pending], timeout=self._wait)
-        try:
-            if all(future.done() for future, _ in pending):
-                return [future.result() for future, _ in pending], 1.0
-        finally:
-            with self._lock:
-                for request, (future, _) in zip(requests, pending):
-                    if future.done():
-                        self._running.pop(request.identity, None)
-        return None, float(np.mean([p[0] for _, p in pending]))
+    def _want(self, request, priority, now, background):
+        """The job of `request`, queued if it was not, marked as asked for now."""
+        job = self._jobs.get(request.identity)
+        if job is None:
+            job = self._jobs[request.identity] = _Job(request, priority, now, background)
+        elif not background:
+            job.background = False
+            job.priority = min(job.priority, priority)
+            job.wanted_at = now
+        return job
 
-    def _compute(self, request, progress):
-        data = np.ascontiguousarray(request.load())
-        init = None
-        if request.init is not None:  # Computed before: the single worker runs jobs in order.
-            with self._lock:
-                init = self._memory.get(request.init.identity)
-        path = self._path(_digest(data, request.labels, request.analysis.key, init))
-        result = self._read_disk(path, request.analysis.shapes(*data.shape))
+    def _result(self, request):
+        """The finished result of `request`, or None; raises what its job raised."""
+        if request.identity in self._memory:
+            self._memory.move_to_end(request.identity)
+            return self._memory[request.identity][0]
+        job = self._jobs.get(request.identity)
+        if job is not None and job.future.done() and not job.future.cancelled():
+            del self._jobs[request.identity]
+            job.future.result()  # Raises the job's error.
+        return None
+
+    def _estimate(self, pending, total, done):
+        """`(fraction done, seconds left or None)` of `total` requests, `done` of them finished,
+        whose unfinished jobs (with the frames they start from) are `pending`."""
+        if not pending:
+            return 1.0, 0.0
+        expected = [self._expected(job) for job in pending]
+        left = None if None in expected else float(sum(e * (1.0 - j.progress) for e, j in zip(expected, pending)))
+        fraction = (done + sum(j.progress for j in pending)) / (done + len(pending))
+        return float(np.clip(fraction, 0.0, 1.0)), left
+
+    def _expected(self, job):
+        """Seconds `job` takes in all: learned from finished ones, or from its own pace."""
+        known = self._durations.get(_kind(job.request))
+        if known is not None:
+            return known
+        if job.running and job.progress > 0.05:
+            return (time.time() - job.started) / job.progress
+        return None
+
+    # The workers.
+
+    def _start_workers(self):
+        for slow, worker in self._workers.items():
+            if worker is None and any(j.slow == slow for j in self._jobs.values()):
+                worker = self._workers[slow] = threading.Thread(
+                    target=self._work, args=(slow,), daemon=True, name="nnviz-analysis-%s" % ("slow" if slow else "quick"))
+                worker.start()
+
+    def _work(self, slow):
+        while True:
+            with self._changed:
+                job, idle_since = self._next(slow), time.time()
+                while job is None:
+                    if time.time() - idle_since > _IDLE_SECONDS:
+                        self._workers[slow] = None
+                        return
+                    self._changed.wait(timeout=self._linger)
+                    job = self._next(slow)
+                job.running, job.started = True, time.time()
+            try:
+                result, digest = self._compute(job)
+            except Stopped:
+                self._stopped(job)
+                continue
+            except BaseException as e:  # Reported to whoever asks (e.g. a corrupt record: 422).
+                with self._changed:
+                    job.running = False
+                    job.future.set_exception(e)
+                    self._fail_dependents(job, e)
+                    self._changed.notify_all()
+                continue
+            with self._changed:
+                self._memory[job.request.identity] = (result, digest)
+                while len(self._memory) > self._memory_entries:
+                    self._memory.popitem(last=False)
+                self._jobs.pop(job.request.identity, None)
+                job.future.set_result(result)
+                self._changed.notify_all()
+
+    def _next(self, slow):
+        """The job the `slow` (or quick) lane runs next, or None; drops abandoned ones."""
+        now = time.time()
+        for job in sorted((j for j in self._jobs.values() if j.slow == slow and not j.running),
+                          key=lambda j: j.priority):
+            if self._abandoned(job, now):  # Also a failure nobody came back for.
+                del self._jobs[job.request.identity]
+                job.future.cancel()
+                continue
+            if job.future.done():  # Failed: kept until asked for, to raise its error.
+                continue
+            init = job.request.init
+            if init is None or init.identity in self._memory:
+                return job
+            if init.identity not in self._jobs:  # Its start was dropped or evicted: queue it again.
+                self._want(init, job.priority[:-1] + (job.priority[-1] - 1,), job.wanted_at, job.background)
+        return None
+
+    def _abandoned(self, job, now):
+        return not job.background and now - job.wanted_at > self._linger
+
+    def _should_stop(self, job):
+        """Whether a running job should stop: abandoned, or background work in the way of asked-for work."""
+        with self._changed:
+            if self._abandoned(job, time.time()):
+                return True
+            return job.background and any(not j.background and j.slow == job.slow and not j.running
+                                          for j in self._jobs.values())
+
+    def _stopped(self, job):
+        """After a job stopped: an abandoned one is dropped, a background one waits its turn again."""
+        with self._changed:
+            job.running, job.progress, job.preview = False, 0.0, None
+            if not job.background:
+                self._jobs.pop(job.request.identity, None)
+                job.future.cancel()
+            self._changed.notify_all()
+        _report("%s: stopped (%s)" % (job.request.description,
+                                      "nobody waits for it" if not job.background else "asked-for work first"))
+
+    def _fail_dependents(self, job, error):
+        """Fails the queued jobs that would start from a failed one's result."""
+        for other in list(self._jobs.values()):
+            init = other.request.init
+            if init is not None and init.identity == job.request.identity and not other.future.done():
+                other.future.set_exception(error)
+                self._fail_dependents(other, error)
+
+    def _compute(self, job):
+        """`(result, digest)` of a job: from the disk cache, else computed and stored."""
+        request = job.request
+        init, parent_digest = (None, None)
+        if request.init is not None:
+            with self._changed:
+                init, parent_digest = self._memory[request.init.identity]
+        data = request.load()
+        if isinstance(data, FrameSet):
+            frames = []
+            for load in data:  # Read once to hash; the analysis reads them again, one at a time.
+                frames.append(np.ascontiguousarray(load()))
+                key = cache_files.digest(frames, request.labels, request.analysis.key, parent_digest)
+            data.shape = frames[0].shape
+            del frames
+        else:
+            data = np.ascontiguousarray(data)
+            key = cache_files.digest(data, request.labels, request.analysis.key, parent_digest)
+        result = self._files.read(key, request.analysis.shapes(*data.shape))
         if result is None:
-            result = self._run(request, data, progress, init)
-            self._write_disk(path, result)
-        with self._lock:
-            self._memory[request.identity] = result
-            self._running.pop(request.identity, None)
-            while len(self._memory) > self._memory_entries:
-                self._memory.popitem(last=False)
-        return result
+            result = self._run(job, data, init)
+            self._files.write(key, result)
+        return result, key
 
-    @staticmethod
-    def _run(request, data, progress, init):
+    def _run(self, job, data, init):
+        request = job.request
         start = time.time()
         reported = [0.0]
-        description = request.description
 
-        def on_progress(fraction):
-            progress[0] = fraction
+        def progress(fraction):
+            job.progress = fraction
             if fraction - reported[0] >= 0.25 and fraction < 1.0:
                 reported[0] = fraction
-                _report("%s: %d%%" % (description, 100 * fraction))
+                _report("%s: %d%%" % (request.description, 100 * fraction))
 
-        _report("%s: started (%s activations)" % (description, " x ".join(map(str, data.shape))))
-        result = request.analysis.compute(data, request.labels, on_progress, init)
-        _report("%s: done in %.1f s" % (description, time.time() - start))
+        def preview(arrays):
+            job.preview = {name: np.asarray(value) for name, value in arrays.items()}
+
+        _report("%s: started%s" % (request.description, " (in the background)" if job.background else ""))
+        context = Context(init, progress, lambda: self._should_stop(job), preview)
+        result = request.analysis.compute(data, request.labels, context)
+        seconds = time.time() - start
+        _report("%s: done in %.1f s" % (request.description, seconds))
+        with self._changed:
+            kind = _kind(request)
+            self._durations[kind] = seconds if kind not in self._durations else 0.5 * (self._durations[kind] + seconds)
         return {name: np.asarray(value) for name, value in result.items()}
 
-    def _path(self, digest):
-        return None if self._cache_dir is None else os.path.join(self._cache_dir, digest + ".npz")
 
-    @staticmethod
-    def _read_disk(path, shapes):
-        """The cached result at `path` if it holds exactly the arrays of `shapes`, else None."""
-        if path is None or not os.path.exists(path):
-            return None
-        try:
-            with np.load(path, allow_pickle=False) as stored:
-                result = {name: stored[name] for name in stored.files}
-        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:
-            logger.info("nnviz_tb: recomputing the damaged cache file %s: %s", path, e)
-            return None
-        if set(result) != set(shapes) or any(result[k].shape != s or result[k].dtype.kind not in "biuf"
-                                              for k, s in shapes.items()):
-            logger.info("nnviz_tb: recomputing the cache file %s: it does not match its analysis", path)
-            return None
-        return result
-
-    def _write_disk(self, path, result):
-        """Writes `result` to `path` atomically; a failure is logged (once) and retried next time."""
-        if path is None:
-            return
-        tmp = None
-        try:
-            os.makedirs(self._cache_dir, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self._cache_dir, suffix=".tmp")
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, **result)
-            os.replace(tmp, path)
-            self._write_failed = False
-        except OSError as e:
-            if not self._write_failed:
-                logger.warning("nnviz_tb: cannot write the analysis cache in %s (results stay in "
-                               "memory; retrying with the next result): %s", self._cache_dir, e)
-            self._write_failed = True
-            if tmp is not None:
-                with contextlib.suppress(OSError):
-                    os.remove(tmp)
+def _chain(request):
+    """`request`, then the request its result starts from, and so on."""
+    while request is not None:
+        yield request
+        request = request.init
 
 
-def _digest(data, labels, analysis_key, init):
-    """Hex SHA-256 of everything a result depends on."""
-    digest = hashlib.sha256(np.ascontiguousarray(data).data)  # The buffer itself: no copy.
-    digest.update(("%s|%s|%d|%s" % (analysis_key, data.shape, CACHE_VERSION, data.dtype)).encode())
-    digest.update(np.ascontiguousarray(labels, dtype=np.int32).tobytes())
-    for name in sorted(init or {}):
-        digest.update(name.encode())
-        digest.update(np.ascontiguousarray(init[name]).tobytes())
-    return digest.hexdigest()
+def _kind(request):
+    """What makes jobs take comparable time: the analysis, whether it starts from a layout, the points."""
+    return request.analysis.key, request.init is not None, len(request.labels)
 
 
 def _report(message):

@@ -11,13 +11,15 @@ A summary that breaks the format is skipped and listed in its run's
 import importlib.resources
 import logging
 
+from tensorboard import errors
 from tensorboard.backend import http_util
 from tensorboard.plugins import base_plugin
 from werkzeug import wrappers
 
 from nnviz_tb import metadata
-from nnviz_tb.analysis import neurons, projection
-from nnviz_tb.plugin import activations, correlations, gradients, jobs, run_data
+from nnviz_tb.analysis import neurons
+from nnviz_tb.plugin import activations, correlations, frames, gradients, jobs, run_data
+from nnviz_tb.plugin.answer_cache import AnswerCache, cached
 from nnviz_tb.plugin.routing import (
     choice_param, context, int_param, job_response, json_response, list_param, param, record_params, route,
 )
@@ -54,6 +56,7 @@ class NnvizPlugin(base_plugin.TBPlugin):
         self._activations = activations.Activations(self._data, jobs.Jobs(jobs.default_cache_dir()))
         self._correlations = correlations.Correlations(self._data)
         self._gradients = gradients.Gradients(self._data)
+        self._answers = AnswerCache(self._data)
         self._files = _frontend_files()
 
     def get_plugin_apps(self):
@@ -115,16 +118,19 @@ class NnvizPlugin(base_plugin.TBPlugin):
         return http_util.Respond(request, self._files[name], content_type)
 
     @route
+    @cached
     def _serve_runs(self, request):
         return json_response(request, self.runs_impl(*context(request)))
 
     @route
+    @cached
     def _serve_projection(self, request):
-        method = choice_param(request, "method", projection.METHODS, "pca")
-        result = self._activations.projection_impl(*context(request), *record_params(request), method)
+        result = self._activations.projection_impl(*context(request), *record_params(request),
+                                                   _frame_params(request))
         return job_response(request, result)
 
     @route
+    @cached
     def _serve_evolution(self, request):
         over = choice_param(request, "over", ("layers", "epochs"), "layers")
         return job_response(request, self._activations.evolution_impl(
@@ -133,17 +139,19 @@ class NnvizPlugin(base_plugin.TBPlugin):
             over,
             param(request, "layer", required=False),
             int_param(request, "epoch", required=False),
-            choice_param(request, "method", projection.METHODS, "pca"),
+            _frame_params(request),
             list_param(request, "layers" if over == "layers" else "epochs"),
             choice_param(request, "bundle", ("0", "1"), "0") == "1",
         ))
 
     @route
+    @cached
     def _serve_neurons(self, request):
         method = choice_param(request, "method", neurons.NEURON_METHODS, "mds")
         return job_response(request, self._activations.neurons_impl(*context(request), *record_params(request), method))
 
     @route
+    @cached
     def _serve_discriminative(self, request):
         return job_response(request, self._activations.discriminative_impl(*context(request), *record_params(request)))
 
@@ -158,23 +166,27 @@ class NnvizPlugin(base_plugin.TBPlugin):
         return http_util.Respond(request, png, "image/png")
 
     @route
+    @cached
     def _serve_correlations(self, request):
         measure = choice_param(request, "measure", correlations.MEASURES, "cka")
         return json_response(request, self._correlations.cross_layer_impl(
             *context(request), param(request, "run"), measure))
 
     @route
+    @cached
     def _serve_feature_correlations(self, request):
         over = choice_param(request, "over", correlations.OVER, "features")
         return json_response(request, self._correlations.feature_correlations_impl(
             *context(request), *record_params(request), over))
 
     @route
+    @cached
     def _serve_augmentation_variance(self, request):
         return json_response(request, self._correlations.augmentation_variance_impl(
             *context(request), param(request, "run"), int_param(request, "epoch")))
 
     @route
+    @cached
     def _serve_gradients(self, request):
         ctx, eid = context(request)
         run = param(request, "run")
@@ -183,5 +195,23 @@ class NnvizPlugin(base_plugin.TBPlugin):
         return json_response(request, self._gradients.stats_impl(ctx, eid, run))
 
     @route
+    @cached
     def _serve_gradient_signs(self, request):
         return json_response(request, self._gradients.signs_impl(*context(request), *record_params(request)))
+
+
+def _frame_params(request):
+    """`frames.Params` of `method`, `perplexity` (t-SNE's, 2 to 100) and `seed` (t-SNE's, 0 to 2**31 - 1)."""
+    method = choice_param(request, "method", frames.METHODS, "pca")
+    text = param(request, "perplexity", required=False)
+    try:
+        perplexity = frames.Params.perplexity if text is None else float(text)
+    except ValueError:
+        perplexity = float("nan")
+    if not frames.MIN_PERPLEXITY <= perplexity <= frames.MAX_PERPLEXITY:  # Also NaN.
+        raise errors.InvalidArgumentError("Parameter 'perplexity' must be a number from %g to %g; got %r." % (
+            frames.MIN_PERPLEXITY, frames.MAX_PERPLEXITY, text))
+    seed = int_param(request, "seed", required=False) or 0
+    if seed > frames.MAX_SEED:
+        raise errors.InvalidArgumentError("Parameter 'seed' must be at most %d; got %d." % (frames.MAX_SEED, seed))
+    return frames.Params(method, perplexity, seed)
