@@ -66,19 +66,23 @@ async function pollReady(route, params, signal, onProgress) {
 
 /**
  * One projection of one layer at one epoch: `{points, labels, predictions, neighborhood_hit, ...}`.
- * @param {{run, layer, epoch, method}} params
+ * Polls while the server computes (HTTP 202), passing each such answer to `onProgress(body)`:
+ * `{status: "computing", progress, eta_seconds, preview}`.
+ * @param {{run, layer, epoch, method, perplexity?, seed?}} params `perplexity`, `seed`: t-SNE only.
  */
 export function fetchProjection(params, { signal, onProgress }) {
-  return pollReady("projection", params, signal, (body) => onProgress(body.progress ?? 0));
+  return pollReady("projection", params, signal, onProgress);
 }
 
 /**
  * Aligned projections of one epoch across layers or one layer across epochs.
- * Polls while the server computes (HTTP 202), reporting `onProgress(fraction, framesTotal)`.
- * @param {{run, over, method, epoch?, layer?, layers?, epochs?}} params
+ * Polls while the server computes (HTTP 202), passing each such answer to `onProgress(body)`:
+ * `{status: "computing", progress, frames_total, frames_done, eta_seconds, labels, frames}` where
+ * `frames` holds the finished frames (a provisional one with `partial: true`) and null for the others.
+ * @param {{run, over, method, perplexity?, seed?, epoch?, layer?, layers?, epochs?}} params
  */
 export function fetchEvolution(params, { signal, onProgress }) {
-  return pollReady("evolution", params, signal, (body) => onProgress(body.progress ?? 0, body.frames_total ?? 1));
+  return pollReady("evolution", params, signal, onProgress);
 }
 
 /**

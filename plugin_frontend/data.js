@@ -13,26 +13,56 @@ function permutation(n, seed = 7) {
 }
 
 /**
+ * @param {object} json A ready answer of ./evolution, or a "computing" one whose `frames` hold null
+ *   for the frames not finished yet.
+ * @param {number} numClasses
+ * @param {{layer: ?string, epoch: ?number}[]} expected What the frames are expected to be (names of
+ *   unfinished frames), used when their number matches.
  * @returns {{labels: Int32Array, numClasses: number, counts: number[], order: Int32Array,
- *   frames: {layer: string, epoch: number, nh: number, predictions: ?number[], xy: Float32Array}[],
- *   extent: number, trails: ?{vertices: Float32Array[]}}} `xy` holds x0, y0, x1, y1, ...;
- *   `extent` bounds |x| and |y| of nearly all points; `trails.vertices[k]` holds every point's
- *   k-th bundled trail vertex, in the same layout as `xy` (null unless the JSON has trails).
+ *   frames: ?{layer: string, epoch: number, nh: ?number, predictions: ?number[], xy: Float32Array,
+ *   partial: boolean, extent?: number}[], keys: {layer: ?string, epoch: ?number}[],
+ *   complete: boolean, extent: number, trails: ?{vertices: Float32Array[]}}}
+ *   `xy` holds x0, y0, x1, y1, ...; `frames[i]` is null while frame i is not computed, and
+ *   `partial` while its layout is provisional (then with an `extent` of its own, as it changes);
+ *   `keys[i]` says which frame i is (nulls when unknown); `extent` bounds |x| and |y| of nearly
+ *   all points of the finished frames; `trails.vertices[k]` holds every point's k-th bundled
+ *   trail vertex, in the same layout as `xy` (null unless the JSON has trails).
  */
-export function buildSequence(json, numClasses) {
+export function buildSequence(json, numClasses, expected = []) {
   const labels = Int32Array.from(json.labels);
   const classes = Math.max(numClasses, labels.reduce((m, l) => Math.max(m, l + 1), 0));
   const counts = new Array(classes).fill(0);
   for (const label of labels) counts[label]++;
-  const frames = json.frames.map((frame) => ({
+  const frames = json.frames.map((frame) => frame && {
     layer: frame.layer,
     epoch: frame.epoch,
     nh: frame.neighborhood_hit,
     predictions: frame.predictions,
     xy: Float32Array.from(frame.points.flat()),
-  }));
+    partial: Boolean(frame.partial),
+  });
+  const unknown = { layer: null, epoch: null };
+  const keys = frames.map((frame, i) =>
+    frame ? { layer: frame.layer, epoch: frame.epoch } : expected.length === frames.length ? expected[i] : unknown);
+  const complete = frames.every((frame) => frame && !frame.partial);
+  const finished = frames.filter((frame) => frame && !frame.partial);
+  for (const frame of frames) if (frame?.partial) frame.extent = extentOf([frame]);
   const trails = json.trails ? { vertices: trailVertices(json.trails.points) } : null;
-  return { labels, numClasses: classes, counts, order: permutation(labels.length), frames, extent: extentOf(frames), trails };
+  return {
+    labels, numClasses: classes, counts, order: permutation(labels.length), frames, keys, complete,
+    extent: extentOf(finished), trails,
+  };
+}
+
+/** `[start, end)`: the longest run of consecutive finished (not provisional) frames of `frames`. */
+export function finishedSpan(frames) {
+  let best = [0, 0];
+  let start = 0;
+  frames.forEach((frame, i) => {
+    if (!frame || frame.partial) start = i + 1;
+    else if (i + 1 - start > best[1] - best[0]) best = [start, i + 1];
+  });
+  return best;
 }
 
 /** `[N][L][2]` trails → L arrays holding vertex k of every trail. */

@@ -15,13 +15,13 @@ import { LayerMode } from "./static/views/layer_mode.js";
 import { Legend } from "./static/views/legend.js";
 import { NeuronMode } from "./static/views/neuron_mode.js";
 import { Notes } from "./static/views/notes.js";
-import { Status } from "./static/views/status.js";
+import { Status, describeProgress } from "./static/views/status.js";
 import { Tooltip } from "./static/views/tooltip.js";
 
 const RUNS_POLL_MS = 10000;
 const MAX_EPOCH_FRAMES = 24;
 const DEFAULT_TRAILS = 500;
-const METHOD_NAMES = { pca: "PCA", tsne: "t-SNE", mds: "MDS" };
+const METHOD_NAMES = { pca: "PCA", joint_pca: "PCA (shared axes)", tsne: "t-SNE", mds: "MDS" };
 const NO_ACTIVATIONS = (run) =>
   `Run ${run} has no recorded activations (another nnviz logger wrote it). ` +
   "Add nnviz_tb.ActivationLogger(log_dir, probe=(x, y)) to model.fit for these views.";
@@ -63,7 +63,7 @@ class App {
     this.status = new Status(main);
     this.content = main.appendChild(element("div", "content"));
     this.state = {
-      run: null, mode: "layers", method: "pca", neuronMethod: "mds", layer: null, epoch: null,
+      run: null, mode: "layers", method: "pca", neuronMethod: "mds", perplexity: 30, seed: 0, layer: null, epoch: null,
       trailCount: DEFAULT_TRAILS, trailStyle: "straight", trailFilter: "sample", pointStyle: "points",
     };
     this.display = {
@@ -154,7 +154,7 @@ class App {
       const info = this.runs[this.state.run];
       this.detail.show(points, {
         run: this.state.run, labels: sequence.labels, classNames: info.class_names,
-        hasThumbnails: info.has_thumbnails, frames: sequence.frames,
+        hasThumbnails: info.has_thumbnails, frames: sequence.frames.filter(Boolean),
       });
     } else this.detail.show(null, {});
     this.view?.redraw();
@@ -175,13 +175,20 @@ class App {
 
   /** The ./evolution (or, for neurons, ./neurons) parameters of the current selection. */
   query() {
-    const { run, mode, method, neuronMethod, layer, epoch, trailStyle } = this.state;
+    const { run, mode, neuronMethod, layer, epoch, trailStyle } = this.state;
     if (mode === "neurons") return { run, over: "neurons", method: neuronMethod, layer, epoch };
-    if (mode === "compare") return { run, over: "compare", method };
     if (mode === "gradients" || mode === "correlations") return { run, over: mode };
+    const projection = this.projectionParams();
+    if (mode === "compare") return { run, over: "compare", ...projection };
     const bundle = trailStyle === "bundled" ? 1 : undefined;
-    if (mode === "layers") return { run, over: "layers", method, epoch, bundle };
-    return { run, over: "epochs", method, layer, epochs: spread(this.runs[run].epochs, MAX_EPOCH_FRAMES), bundle };
+    if (mode === "layers") return { run, over: "layers", ...projection, epoch, bundle };
+    return { run, over: "epochs", ...projection, layer, epochs: spread(this.runs[run].epochs, MAX_EPOCH_FRAMES), bundle };
+  }
+
+  /** `{method, perplexity, seed}` of the observation projections (the last two for t-SNE only). */
+  projectionParams() {
+    const { method, perplexity, seed } = this.state;
+    return method === "tsne" ? { method, perplexity, seed } : { method };
   }
 
   /** Fetches the frames of the current selection unless they are shown or on their way. */
@@ -218,13 +225,14 @@ class App {
     try {
       const json = await fetchEvolution(query, {
         signal: request.signal,
-        onProgress: (fraction, total) =>
-          this.status.progress(
-            fraction,
-            `Computing ${methodName} projections of ${total} frame${total > 1 ? "s" : ""}… ${Math.round(100 * fraction)}%`,
-          ),
+        onProgress: (body) => {
+          if (request.signal.aborted) return;
+          this.status.progress(body.progress ?? 0, `Computing ${methodName} projections… ${describeProgress(body)}`);
+          if (body.labels && body.frames?.some(Boolean)) this.show(body, query); // The frames finished so far.
+        },
       });
       this.show(json, query);
+      this.status.clear();
       if (query.over === "layers" && json.frames.length < this.runs[query.run].layers.length) {
         this.requestKey = null; // The epoch is still being written: fetch again on the next poll.
       }
@@ -281,7 +289,8 @@ class App {
     }
     const { layer, epochs } = { layer: this.state.layer, epochs: info.epochs };
     const choices = [epochs[0], epochs[epochs.length - 1]].map((epoch) => ({ run: query.run, layer, epoch }));
-    this.view.update(this.runs, choices, query.method, { run: query.run, methodName: METHOD_NAMES[query.method] });
+    const { run, over, ...params } = query;
+    this.view.update(this.runs, choices, params, { run, methodName: METHOD_NAMES[query.method] });
   }
 
   /**
@@ -295,16 +304,27 @@ class App {
     this.view.show(run, summary);
   }
 
+  /**
+   * Shows the frames of an ./evolution answer: the ready one, or a computing one with the frames
+   * finished so far. The mode's plots stay and fill in (a new view only for another mode).
+   */
   show(json, query) {
     const info = this.runs[query.run];
-    const sequence = buildSequence(json, info.class_names.length);
-    this.setClasses(info.class_names, sequence.numClasses, sequence.counts);
-    this.display.tooltip.setContext({ run: query.run, classNames: info.class_names, hasThumbnails: info.has_thumbnails });
-    const epoch = query.over === "epochs" && this.view instanceof EpochMode ? this.view.epoch ?? this.state.epoch : this.state.epoch;
-    this.showView(query.over === "layers" ? new LayerMode(this.content, this.display) : new EpochMode(this.content, this.display));
+    const expected = query.over === "layers"
+      ? info.layers.map((layer) => ({ layer, epoch: query.epoch }))
+      : query.epochs.map((epoch) => ({ layer: query.layer, epoch }));
+    const sequence = buildSequence(json, info.class_names.length, expected);
+    const Mode = query.over === "layers" ? LayerMode : EpochMode;
+    if (!(this.view instanceof Mode) || this.classesShown !== this.requestKey) { // A first answer.
+      this.classesShown = this.requestKey;
+      this.setClasses(info.class_names, sequence.numClasses, sequence.counts);
+      this.display.tooltip.setContext({ run: query.run, classNames: info.class_names, hasThumbnails: info.has_thumbnails });
+    }
+    const kept = query.over === "epochs" && this.view instanceof EpochMode ? this.view.epoch : null;
+    const epoch = kept ?? this.state.epoch; // In epoch mode, the epoch chosen with the player.
+    this.showView(this.view instanceof Mode ? this.view : new Mode(this.content, this.display));
     this.view.show(sequence, { epoch, layer: query.layer, methodName: METHOD_NAMES[query.method] });
     this.showNotes(json.notes ?? []);
-    this.status.clear();
   }
 
   /** Class colours and the legend (`counts`: points, or neurons by best class, per class). */
@@ -316,10 +336,11 @@ class App {
   }
 
   showView(view) {
-    if (view !== this.view) this.showNotes([]);
+    this.content.classList.remove("stale");
+    if (view === this.view) return;
+    this.showNotes([]);
     this.legend.root.hidden = view instanceof GradientMode || view instanceof CorrelationMode;
     this.content.replaceChildren(...(view ? [view.root] : []));
-    this.content.classList.remove("stale");
     this.view = view;
   }
 }

@@ -78,12 +78,13 @@ export class CompareMode {
 
   /**
    * Shows `choices` ([left, right] of {run, layer, epoch}) unless the user has chosen already.
-   * @param {object} runs From ./runs. @param {string} method Projection method.
+   * @param {object} runs From ./runs.
+   * @param {{method: string, perplexity?: number, seed?: number}} params Of the projections.
    * @param {{run: string, methodName: string}} context The sidebar's run; the method's name.
    */
-  update(runs, choices, method, context) {
+  update(runs, choices, params, context) {
     this.runs = runs;
-    this.method = method;
+    this.params = params;
     this.context = context;
     this.sides.forEach((side, i) => side.setChoice(runs, this.key ? side.choice : choices[i]));
     this.load();
@@ -91,7 +92,7 @@ export class CompareMode {
 
   async load() {
     const choices = this.sides.map((side) => side.choice);
-    const key = JSON.stringify([choices, this.method]);
+    const key = JSON.stringify([choices, this.params]);
     if (key === this.key) return;
     this.key = key;
     this.request?.abort();
@@ -106,7 +107,9 @@ export class CompareMode {
     try {
       const results = await Promise.all(
         choices.flatMap((choice, i) => [
-          fetchProjection({ ...choice, method: this.method }, { signal: request.signal, onProgress: onProgress(2 * i) }),
+          fetchProjection({ ...choice, ...this.params }, {
+            signal: request.signal, onProgress: (body) => onProgress(2 * i)(body.progress ?? 0),
+          }),
           fetchNeurons({ ...choice, method: NEURON_METHOD }, { signal: request.signal, onProgress: onProgress(2 * i + 1) }),
         ]),
       );

@@ -1,4 +1,5 @@
-// Sidebar selectors: run, mode, layer / epoch, projection method, how points and trails are drawn.
+// Sidebar selectors: run, mode, layer / epoch, projection method (and t-SNE's perplexity and seed),
+// how points and trails are drawn.
 
 import { element } from "../dom.js";
 
@@ -11,9 +12,21 @@ const MODES = [
   ["correlations", "Correlations"],
 ];
 const METHODS = [
-  ["pca", "PCA"],
+  ["pca", "PCA (per frame)"],
+  ["joint_pca", "PCA (shared axes)"],
   ["tsne", "t-SNE"],
 ];
+const METHOD_HELP =
+  "PCA (per frame): each projection's own principal axes, rotated onto its neighbour's. " +
+  "PCA (shared axes): one basis for all epochs of a layer, so movements between epochs are exact " +
+  "(across layers, whose widths differ, it is the same as per frame). " +
+  "t-SNE: neighbourhoods kept, distances between clusters not meaningful.";
+const PERPLEXITY_HELP =
+  "t-SNE's perplexity: about how many neighbours each point keeps close, from 2 to 100 " +
+  "(30 by default, as in the paper). Larger values show more of the global structure.";
+const SEED_HELP = "t-SNE's random seed (an integer ≥ 0): another seed gives another layout, equally valid.";
+/** Allowed values of the t-SNE inputs: `[min, max, integer only]`. */
+const TSNE_LIMITS = { perplexity: [2, 100, false], seed: [0, 999999999, true] };
 const NEURON_METHODS = [
   ["mds", "MDS"],
   ["tsne", "t-SNE"],
@@ -39,6 +52,13 @@ export function field(parent, labelText, control) {
   return wrapper;
 }
 
+/** A number input of class `className` allowing `[min, max, integer]`, with a tooltip. */
+function numberInput(className, [min, max, integer], help) {
+  const input = element("input", className);
+  Object.assign(input, { type: "number", min: String(min), max: String(max), step: integer ? "1" : "any", title: help });
+  return input;
+}
+
 export function setOptions(select, pairs, selected) {
   select.replaceChildren(...pairs.map(([value, text]) => new Option(text, value)));
   select.value = String(selected);
@@ -60,6 +80,8 @@ export class Controls {
     this.epoch = element("select", "epoch-select");
     this.method = element("select", "method-select");
     setOptions(this.method, METHODS, "pca");
+    this.perplexity = numberInput("perplexity-input", TSNE_LIMITS.perplexity, PERPLEXITY_HELP);
+    this.seed = numberInput("seed-input", TSNE_LIMITS.seed, SEED_HELP);
     this.trails = element("select", "trail-select");
     this.trailStyle = element("select", "trail-style-select");
     setOptions(this.trailStyle, TRAIL_STYLES, "straight");
@@ -74,6 +96,9 @@ export class Controls {
     this.layerField = field(this.root, "Layer", this.layer);
     this.epochField = field(this.root, "Epoch", this.epoch);
     this.methodField = field(this.root, "Projection", this.method);
+    this.tsneFields = this.root.appendChild(element("div", "field-row tsne-fields"));
+    field(this.tsneFields, "Perplexity", this.perplexity).title = PERPLEXITY_HELP;
+    field(this.tsneFields, "Seed", this.seed).title = SEED_HELP;
     this.pointField = field(this.root, "Draw points as", this.pointStyle);
     this.trailFields = [
       field(this.root, "Trails", this.trails),
@@ -88,6 +113,15 @@ export class Controls {
     this.method.addEventListener("change", () =>
       onChange(this.neuronMode ? { neuronMethod: this.method.value } : { method: this.method.value }),
     );
+    for (const name of ["perplexity", "seed"]) {
+      this[name].addEventListener("change", () => {
+        const value = Number(this[name].value);
+        const [min, max, integer] = TSNE_LIMITS[name];
+        const valid = this[name].value !== "" && value >= min && value <= max && (!integer || Number.isInteger(value));
+        if (valid) onChange({ [name]: value });
+        else this[name].value = String(this.shown[name]); // Back to the value in use.
+      });
+    }
     this.trails.addEventListener("change", () => onChange({ trailCount: Number(this.trails.value) }));
     this.trailStyle.addEventListener("change", () => onChange({ trailStyle: this.trailStyle.value }));
     this.trailFilter.addEventListener("change", () => onChange({ trailFilter: this.trailFilter.value }));
@@ -95,10 +129,11 @@ export class Controls {
   }
 
   /**
-   * Shows `state` (run, mode, layer, epoch, method, neuronMethod, trailCount, trailStyle,
-   * trailFilter, pointStyle) for the runs in `runs`.
+   * Shows `state` (run, mode, layer, epoch, method, neuronMethod, perplexity, seed, trailCount,
+   * trailStyle, trailFilter, pointStyle) for the runs in `runs`.
    */
   update(runs, state) {
+    this.shown = state;
     setOptions(this.run, Object.keys(runs).map((name) => [name, name]), state.run);
     const info = runs[state.run];
     const byName = Object.fromEntries(info.layer_info.map((layer) => [layer.name, layer]));
@@ -111,6 +146,7 @@ export class Controls {
     this.neuronMode = state.mode === "neurons";
     if (this.neuronMode) setOptions(this.method, NEURON_METHODS, state.neuronMethod);
     else setOptions(this.method, METHODS, state.method);
+    this.method.title = this.neuronMode ? "" : METHOD_HELP;
     const counts = TRAIL_COUNTS.filter((n) => n < info.num_points).concat(info.num_points);
     setOptions(
       this.trails,
@@ -124,6 +160,10 @@ export class Controls {
     });
     const loggerView = state.mode === "gradients" || state.mode === "correlations";
     this.methodField.hidden = loggerView;
+    this.tsneFields.hidden = loggerView || this.neuronMode || state.method !== "tsne";
+    for (const name of ["perplexity", "seed"]) {
+      if (document.activeElement !== this[name]) this[name].value = String(state[name]); // Not while typed in.
+    }
     this.layerField.hidden = state.mode === "layers" || state.mode === "compare" || loggerView;
     this.epochField.hidden = state.mode === "epochs" || state.mode === "compare" || loggerView;
     const trails = state.mode === "layers" || state.mode === "epochs";

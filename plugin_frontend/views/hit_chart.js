@@ -14,15 +14,19 @@ export class HitChart {
     this.onSelect = onSelect;
   }
 
-  /** @param {string[]} names @param {number[]} values In [0, 1]. */
-  show(names, values) {
+  /**
+   * @param {string[]} names
+   * @param {?{nh: ?number, partial: boolean}[]} frames Null for a frame not computed yet; NH in [0, 1].
+   */
+  show(names, frames) {
     this.rows.replaceChildren(
       ...names.map((name, index) => {
-        const row = element("div", "hit-row");
+        const nh = frames[index]?.partial ? null : frames[index]?.nh ?? null;
+        const row = element("div", `hit-row${nh === null ? " pending" : ""}`);
         row.append(element("span", "hit-name", name));
         const track = row.appendChild(element("span", "hit-track"));
-        track.appendChild(element("span", "hit-bar")).style.width = `${(100 * values[index]).toFixed(1)}%`;
-        row.append(element("span", "hit-value", values[index].toFixed(3)));
+        track.appendChild(element("span", "hit-bar")).style.width = `${(100 * (nh ?? 0)).toFixed(1)}%`;
+        row.append(element("span", "hit-value", nh === null ? "…" : nh.toFixed(3)));
         if (this.onSelect) {
           row.classList.add("selectable");
           row.addEventListener("click", () => this.onSelect(index));

@@ -1,9 +1,10 @@
 // Inter-layer evolution: one projection per layer at one epoch, and trails across layers.
+// While the sequence computes, the layers' plots fill in as they finish.
 
 import { element } from "../dom.js";
 import { ConfusionView } from "./confusion.js";
+import { FrameGrid } from "./frame_grid.js";
 import { HitChart } from "./hit_chart.js";
-import { ScatterView } from "./scatter.js";
 import { TrailView } from "./trails.js";
 
 export class LayerMode {
@@ -13,38 +14,31 @@ export class LayerMode {
     this.root = parent.appendChild(element("div", "mode layer-mode"));
     const multiples = this.root.appendChild(element("section", "card"));
     this.heading = multiples.appendChild(element("h2", "card-title"));
-    this.grid = multiples.appendChild(element("div", "multiples"));
+    this.grid = new FrameGrid(multiples, display, "small", "multiples");
     this.hits = new HitChart(multiples);
     this.confusion = new ConfusionView(multiples, display);
     const trailCard = this.root.appendChild(element("section", "card trail-card"));
     this.trails = new TrailView(trailCard, display);
-    this.scatters = [];
   }
 
-  /** @param {object} sequence Frames of one epoch across layers. @param {{epoch, methodName}} context */
+  /**
+   * Shows `sequence`, again each time more of its frames are computed.
+   * @param {object} sequence Frames of one epoch across layers (null while not computed).
+   * @param {{epoch: number, methodName: string}} context
+   */
   show(sequence, { epoch, methodName }) {
     this.sequence = sequence;
+    const names = sequence.keys.map((key, i) => key.layer ?? `frame ${i + 1}`);
     this.heading.textContent = `${methodName} of each layer at epoch ${epoch}`;
-    this.grid.replaceChildren();
-    this.scatters = sequence.frames.map((frame) => {
-      const view = new ScatterView(this.grid, this.display, "small");
-      view.show(sequence, { ...frame, title: frame.layer });
-      return view;
-    });
-    this.hits.show(
-      sequence.frames.map((frame) => frame.layer),
-      sequence.frames.map((frame) => frame.nh),
-    );
-    this.confusion.show(sequence, sequence.frames[0].predictions, `Confusion matrix of the probe at epoch ${epoch}`);
-    this.trails.show(
-      sequence,
-      `Trails across layers (epoch ${epoch})`,
-      sequence.frames.map((frame) => frame.layer),
-    );
+    this.grid.show(sequence, names);
+    this.hits.show(names, sequence.frames);
+    const predictions = sequence.frames.find(Boolean)?.predictions; // The same at every layer.
+    this.confusion.show(sequence, predictions, `Confusion matrix of the probe at epoch ${epoch}`);
+    this.trails.show(sequence, `Trails across layers (epoch ${epoch})`, names);
   }
 
   redraw() {
-    for (const view of this.scatters) view.draw();
+    this.grid.draw();
     this.trails.draw();
     this.confusion.redraw();
   }

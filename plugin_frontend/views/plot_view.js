@@ -36,10 +36,11 @@ export class PlotView {
   /** Draws the plot into `ctx` (a canvas context or an `SvgContext`), `width` x `height` CSS px. */
   paint(ctx, width, height) {}
 
+  /** Paints the plot, or clears the canvas while there is nothing to paint. */
   draw() {
-    if (!this.ready() || !this.canvas.isConnected) return;
+    if (!this.canvas.isConnected) return;
     const { ctx, width, height } = fitCanvas(this.canvas);
-    this.paint(ctx, width, height);
+    if (this.ready()) this.paint(ctx, width, height);
   }
 
   /** The title of an exported figure: the plot's title and note. */

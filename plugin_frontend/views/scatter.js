@@ -12,6 +12,8 @@ const FADED_ALPHA = 0.18;
 const HOVER_DISTANCE_PX = 8;
 const DRAG_THRESHOLD_PX = 4;
 const NH_HELP = "Neighborhood hit: the fraction of each point's k nearest 2-D neighbours that share its class, averaged.";
+const PENDING_HELP = "This projection is still being computed; it appears here when it is done.";
+const PARTIAL_HELP = "A provisional layout: t-SNE is still optimising this projection.";
 
 export class ScatterView extends PlotView {
   /**
@@ -23,7 +25,6 @@ export class ScatterView extends PlotView {
   constructor(parent, display, className) {
     super(parent, display, `scatter ${className}`);
     this.note.classList.add("plot-hit");
-    this.note.title = NH_HELP;
     this.pixels = null;
     this.frame = null;
     this.brush = null;
@@ -34,25 +35,32 @@ export class ScatterView extends PlotView {
   }
 
   /**
+   * Shows `frame`, or while its `xy` is missing an empty placeholder (state "pending"); a frame
+   * still being optimised (`partial`) is drawn in its own `extent` (state "partial").
    * @param {object} sequence From `buildSequence`.
-   * @param {{title: string, xy: Float32Array, nh: number, predictions: ?number[]}} frame
+   * @param {{title: string, xy: ?Float32Array, nh: ?number, predictions: ?number[], partial?: boolean,
+   *   extent?: number}} frame
    */
   show(sequence, frame) {
     this.sequence = sequence;
     this.frame = frame;
+    const state = !frame.xy ? "pending" : frame.partial ? "partial" : "ready";
+    this.root.dataset.state = state;
     this.title.textContent = frame.title;
-    this.note.textContent = `NH ${frame.nh.toFixed(3)}`;
+    this.note.textContent = { pending: "computing…", partial: "refining…" }[state] ?? `NH ${frame.nh.toFixed(3)}`;
+    this.note.title = { pending: PENDING_HELP, partial: PARTIAL_HELP }[state] ?? NH_HELP;
+    if (state === "pending") this.pixels = null;
     this.draw();
   }
 
   ready() {
-    return this.frame !== null;
+    return Boolean(this.frame?.xy);
   }
 
   paint(ctx, width, height) {
-    const { labels, order, extent } = this.sequence;
+    const { labels, order } = this.sequence;
     const { visible, selection, atlas, pointStyle } = this.display;
-    this.pixels = toPixels(this.frame.xy, extent, width, height);
+    this.pixels = toPixels(this.frame.xy, this.frame.extent ?? this.sequence.extent, width, height);
     const radius = pointRadius(labels.length, width);
     const sprites = this.sprites(radius);
     const stamp = (i, sprite) => ctx.drawImage(sprite.image, this.pixels[2 * i] - sprite.size / 2, this.pixels[2 * i + 1] - sprite.size / 2, sprite.size, sprite.size);

@@ -1,12 +1,13 @@
 // Trails: each point's path through a sequence of aligned frames, drawn per piece with
 // hue = class and brightness = position in the sequence (dark = first, bright = last).
 // Straight trails join the frame positions; bundled ones (./evolution?bundle=1) bend towards the
-// other trails of their class between frames. Which trails: a fixed sample, the misclassified
+// other trails of their class between frames. While a sequence computes, the trails join the
+// longest run of consecutive finished frames. Which trails: a fixed sample, the misclassified
 // points, or the points selected by brushing.
 
 import { element } from "../dom.js";
 import { NEUTRAL, shade } from "../colors.js";
-import { sample } from "../data.js";
+import { finishedSpan, sample } from "../data.js";
 import { toPixels } from "../plot.js";
 import { PlotView } from "./plot_view.js";
 
@@ -39,13 +40,27 @@ export class TrailView extends PlotView {
   show(sequence, title, names) {
     this.sequence = sequence;
     this.titleText = title;
-    this.rampStart.textContent = names[0];
-    this.rampEnd.textContent = names[names.length - 1];
+    const [start, end] = finishedSpan(sequence.frames);
+    this.span = [start, end];
+    this.rampStart.textContent = names[start] ?? "";
+    this.rampEnd.textContent = names[end - 1] ?? "";
+    if (!this.ready()) {
+      this.title.textContent = title;
+      this.note.textContent = "";
+      this.hint.textContent = "The trails appear when two consecutive frames are computed.";
+    }
     this.draw();
   }
 
+  /** Whether two consecutive frames are finished. */
   ready() {
-    return this.sequence !== null;
+    return this.sequence !== null && this.span[1] - this.span[0] >= 2;
+  }
+
+  /** The positions each trail passes through: the bundled vertices, or the finished frames' points. */
+  vertices() {
+    const { frames, trails } = this.sequence;
+    return trails ? trails.vertices : frames.slice(...this.span).map((frame) => frame.xy);
   }
 
   /** The points whose trails are drawn, and how they were chosen. */
@@ -57,7 +72,7 @@ export class TrailView extends PlotView {
       return { points: Array.from(picked), what: "selected" };
     }
     if (trailFilter === "misclassified") {
-      const predictions = frames[frames.length - 1].predictions;
+      const predictions = frames[this.span[1] - 1].predictions;
       if (predictions) {
         const wrong = this.sequence.order.filter((i) => visible[labels[i]] && predictions[i] !== labels[i]);
         return { points: Array.from(wrong.slice(0, trailCount)), what: `misclassified (of ${wrong.length})` };
@@ -68,10 +83,10 @@ export class TrailView extends PlotView {
 
   paint(ctx, width, height) {
     const start = performance.now();
-    const { frames, labels, extent, trails } = this.sequence;
+    const { labels, extent, trails } = this.sequence;
     const { colors } = this.display;
     const { points, what } = this.chosen();
-    const vertices = (trails ? trails.vertices : frames.map((frame) => frame.xy)).map((xy) => toPixels(xy, extent, width, height));
+    const vertices = this.vertices().map((xy) => toPixels(xy, extent, width, height));
     const byClass = colors.map(() => []);
     for (const i of points) byClass[labels[i]].push(i);
     const pieces = vertices.length - 1;
@@ -100,8 +115,9 @@ export class TrailView extends PlotView {
     this.canvas.dataset.renderMs = (performance.now() - start).toFixed(1);
     this.title.textContent = `${this.titleText}${trails ? ", bundled per class" : ""}`;
     this.note.textContent = `${points.length} of ${labels.length} points, ${what}`;
-    this.hint.textContent = this.display.selection
+    const span = `So far from ${this.rampStart.textContent} to ${this.rampEnd.textContent}: the trails grow as frames are computed. `;
+    this.hint.textContent = (this.sequence.complete ? "" : span) + (this.display.selection
       ? "Trails of the selected points. Click empty space in a projection to clear the selection."
-      : "Drag a rectangle in a projection to see the trails of its points.";
+      : "Drag a rectangle in a projection to see the trails of its points.");
   }
 }
