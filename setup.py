@@ -36,6 +36,7 @@ setuptools.setup(
         "test": DEV_REQUIRES,
     },
     entry_points={
+        "console_scripts": ["nnviz-tb = nnviz_tb.precompute:main"],
         "tensorboard_plugins": [
             "nnviz = nnviz_tb.plugin.nnviz_plugin:NnvizPlugin",
         ],

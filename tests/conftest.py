@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# Servers started by tests compute only what a test asks for (tests/test_precompute.py turns it on).
+os.environ.setdefault("NNVIZ_TB_PRECOMPUTE", "0")
 
 
 def digits():

@@ -179,8 +179,7 @@ class Activations:
         """`(RunIndex, Probe, frames.RunFrames)` of a run."""
         entry = entry or self._data.run(ctx, experiment_id, run)
         probe = self._data.probe(ctx, experiment_id, run, entry)
-        return entry, probe, frames.RunFrames(self._data, ctx, experiment_id, run, entry, probe,
-                                              _layer_order(probe.info, entry))
+        return entry, probe, run_frames(self._data, ctx, experiment_id, run, entry, probe)
 
     @staticmethod
     def _notes(probe, status, keys):
@@ -222,6 +221,11 @@ class Activations:
         except CorruptDataError as e:
             notes.append("%s; no predictions are shown for epoch %d." % (e, epoch))
             return None
+
+
+def run_frames(data, ctx, experiment_id, run, entry, probe):
+    """The `frames.RunFrames` of a run, its layers in the callback's order."""
+    return frames.RunFrames(data, ctx, experiment_id, run, entry, probe, _layer_order(probe.info, entry))
 
 
 def _evolution_keys(run, entry, probe, over, layer, epoch, subset):

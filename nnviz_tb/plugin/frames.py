@@ -122,21 +122,23 @@ class RunFrames:
             init = self._built[(frame_key, params)]
         return init
 
-    def _joint(self, analysis_jobs, keys, background, notes):
-        """Frames of one layer from one PCA of all its recorded epochs."""
-        layer = keys[0][0]
-        epochs = sorted(self._entry.activations[layer])
-        records = [self._entry.activations[layer][e] for e in epochs]
+    def joint_request(self, layer):
+        """The `jobs.Request` of one PCA of every recorded epoch of `layer` (shared axes)."""
+        records = [self._entry.activations[layer][e] for e in sorted(self._entry.activations[layer])]
         loaders = jobs.FrameSet(self._loader(record) for record in records)
-        request = jobs.Request(
+        return jobs.Request(
             identity=(self._eid, self._run, "joint_pca", tuple((r.tag, r.wall_time) for r in records)),
             load=lambda: loaders, analysis=analyses.joint_projection(len(records)), labels=self._probe.labels,
             description="PCA with shared axes of run %r, layer %r, %d epochs" % (self._run, layer, len(records)))
-        progress = analysis_jobs.poll([request], background=background)
+
+    def _joint(self, analysis_jobs, keys, background, notes):
+        """Frames of one layer from one PCA of all its recorded epochs."""
+        layer = keys[0][0]
+        progress = analysis_jobs.poll([self.joint_request(layer)], background=background)
         (result,) = progress.results
         if result is None:
             return Status([None] * len(keys), progress, notes)
-        where = {e: i for i, e in enumerate(epochs)}
+        where = {e: i for i, e in enumerate(sorted(self._entry.activations[layer]))}
         frames = [Frame(layer, e, result["points"][where[e]], float(result["neighborhood_hit"][where[e]]),
                         int(result["non_finite"][where[e]])) for _, e in keys]
         return Status(frames, progress, notes, shared_axes=True)

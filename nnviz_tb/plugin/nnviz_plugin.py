@@ -10,7 +10,11 @@ A summary that breaks the format is skipped and listed in its run's
 
 import importlib.resources
 import logging
+import os
+import threading
+import time
 
+from tensorboard import context as tb_context
 from tensorboard import errors
 from tensorboard.backend import http_util
 from tensorboard.plugins import base_plugin
@@ -28,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 _FRONTEND_PACKAGE = "nnviz_tb.plugin_frontend"
 _CONTENT_TYPES = {".js": "application/javascript", ".css": "text/css"}
+_PRECOMPUTE_SECONDS = 10.0  # How often new records are looked for ($NNVIZ_TB_PRECOMPUTE=0: never).
 _MAX_PROBLEMS = 20  # Sentences per run in /runs, which the tab polls every 10 s.
 
 
@@ -58,6 +63,18 @@ class NnvizPlugin(base_plugin.TBPlugin):
         self._gradients = gradients.Gradients(self._data)
         self._answers = AnswerCache(self._data)
         self._files = _frontend_files()
+        if os.environ.get("NNVIZ_TB_PRECOMPUTE", "1") != "0":
+            threading.Thread(target=self._precompute, daemon=True, name="nnviz-precompute").start()
+
+    def _precompute(self):
+        """Every `_PRECOMPUTE_SECONDS`, queues the default projections of new records in the background."""
+        ctx = tb_context.RequestContext()
+        while True:
+            time.sleep(_PRECOMPUTE_SECONDS)
+            try:
+                self._activations.precompute(ctx, "", self._data.index(ctx, ""))
+            except Exception:  # Never let it end: the next round may succeed.
+                logger.exception("nnviz_tb: precomputing projections failed")
 
     def get_plugin_apps(self):
         return {
