@@ -39,7 +39,9 @@ def parse(output):
 
 
 def at_most(name, value, unit, limit):
-    """A row whose goal is `value <= limit`."""
+    """A row whose goal is `value <= limit` (without a goal if `limit` is None)."""
+    if limit is None:
+        return row(name, value, unit)
     return row(name, value, unit, "<= %g%s" % (limit, unit if unit == "x" else " " + unit), value <= limit)
 
 

@@ -24,7 +24,7 @@ from _common import run_capped
 from _report import failed, report, row
 
 MODELS = ("dense100000", "resnet50", "resnet50_all")
-QUICK_ARGS = ["--epochs", "1", "--probe-size", "500"]
+QUICK_ARGS = ["--models", "dense100000", "resnet50", "--epochs", "1", "--probe-size", "500"]
 MEMORY_CAP_GB = None  # Each fit runs under its own cap (--cap-gb).
 
 

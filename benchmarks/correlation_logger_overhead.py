@@ -121,7 +121,7 @@ def main():
         print("%s time per epoch, %d rounds: baseline median %.3f s, with the logger %.3f s: %.2fx median, %.2fx min"
               % (kind, len(base), np.median(base[:, column]), np.median(logged[:, column]), median, fastest))
         name = "MNIST MLP, CorrelationLogger, %s x %%s epoch" % kind
-        rows += [at_most(name % "median", median, "x", 1.10) if kind == "wall" else row(name % "median", median, "x"),
+        rows += [at_most(name % "median", median, "x", 1.10 if kind == "wall" else None),
                  row(name % "fastest", fastest, "x")]
     report(rows)
 

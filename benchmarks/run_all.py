@@ -40,15 +40,13 @@ STDERR_TAIL_LINES = 20
 
 def scripts(folder, only=(), skip=()):
     """`{name: path}` of the benchmark scripts in `folder`, by name; `only`/`skip` filter names."""
-    paths = sorted(glob.glob(os.path.join(folder, "*.py")))
-    found = {os.path.basename(p)[:-3]: p for p in paths}
-    names = [n for n in found if not n.startswith("_") and n != "run_all"]
-    unknown = {_name(n) for n in list(only) + list(skip)} - set(names)
+    found = {os.path.basename(p)[:-3]: p for p in sorted(glob.glob(os.path.join(folder, "[!_]*.py")))}
+    found.pop("run_all", None)
+    only, skip = {_name(n) for n in only}, {_name(n) for n in skip}
+    unknown = (only | skip) - set(found)
     if unknown:
-        raise SystemExit("unknown benchmarks: %s (known: %s)" % (", ".join(sorted(unknown)), ", ".join(names)))
-    if only:
-        names = [n for n in names if n in {_name(o) for o in only}]
-    return {n: found[n] for n in names if n not in {_name(s) for s in skip}}
+        raise SystemExit("unknown benchmarks: %s (known: %s)" % (", ".join(sorted(unknown)), ", ".join(found)))
+    return {n: p for n, p in found.items() if (not only or n in only) and n not in skip}
 
 
 def _name(text):

@@ -75,6 +75,7 @@ def test_report_parse_round_trip(capsys):
     printed = capsys.readouterr().out
     assert _report.parse("noise\n" + printed + "more noise\n") == rows
     assert rows[1] == {"name": "b", "value": 3.5, "unit": "MB", "target": "<= 300 MB", "ok": True}
+    assert _report.at_most("c", 2, "s", None) == rows[2] and not _report.at_most("d", 1.2, "x", 1.1)["ok"]
     assert _report.parse(_report.MARKER + '{"rows": [{"name": "d", "value": NaN}]}')[0]["name"] == "d"
 
 
