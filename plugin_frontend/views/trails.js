@@ -23,11 +23,11 @@ export class TrailView extends PlotView {
    */
   constructor(parent, display) {
     super(parent, display, "trails");
-    const ramp = this.root.appendChild(element("div", "ramp"));
-    this.rampStart = ramp.appendChild(element("span", "ramp-label"));
-    const bar = ramp.appendChild(element("span", "ramp-bar"));
+    this.ramp = this.root.appendChild(element("div", "ramp"));
+    this.rampStart = this.ramp.appendChild(element("span", "ramp-label"));
+    const bar = this.ramp.appendChild(element("span", "ramp-bar"));
     bar.style.background = `linear-gradient(to right, ${shade(NEUTRAL, 0)}, ${shade(NEUTRAL, 0.6)}, ${shade(NEUTRAL, 1)})`;
-    this.rampEnd = ramp.appendChild(element("span", "ramp-label"));
+    this.rampEnd = this.ramp.appendChild(element("span", "ramp-label"));
     this.hint = this.root.appendChild(element("div", "plot-hint"));
     this.sequence = null;
   }
@@ -44,6 +44,7 @@ export class TrailView extends PlotView {
     this.span = [start, end];
     this.rampStart.textContent = names[start] ?? "";
     this.rampEnd.textContent = names[end - 1] ?? "";
+    this.ramp.hidden = !this.ready();
     if (!this.ready()) {
       this.title.textContent = title;
       this.note.textContent = "";
