@@ -24,7 +24,7 @@ from tensorboard.plugins import base_plugin
 from werkzeug import test as werkzeug_test
 
 from nnviz_tb import metadata
-from nnviz_tb.plugin import analyses, jobs, nnviz_plugin
+from nnviz_tb.plugin import analyses, jobs, nnviz_plugin, run_data
 from conftest import TensorBoardServer
 from damaged_runs import activations_summary, good_run, probe_summary, replaced, write_run
 
@@ -110,6 +110,7 @@ def env(tmp_path_factory):
     root = tmp_path_factory.mktemp("fuzz_logs")
     mp = pytest.MonkeyPatch()
     mp.setenv("NNVIZ_TB_CACHE_DIR", str(tmp_path_factory.mktemp("fuzz_cache")))
+    mp.setattr(run_data, "MAX_REUSE_S", 0.0)  # Runs are added between requests: list on each one.
     write_run(root / "good", good_run()[0])
     multiplexer = plugin_event_multiplexer.EventMultiplexer()
     multiplexer.AddRunsFromDirectory(str(root))

@@ -111,6 +111,28 @@ def test_concurrent_requests_share_one_listing():
     assert fake.listings == 1
 
 
+def test_while_one_request_lists_the_others_get_the_last_index(clock):
+    fake = FakeProvider({"r": tags([0])}, clock)
+    data = run_data.RunData(fake, clock=clock)
+    first = data.index(None, "")
+    listing, release = threading.Event(), threading.Event()
+
+    def slow_listing(*args, **kwargs):
+        listing.set()
+        release.wait()
+        return {}
+
+    fake.list_blob_sequences = slow_listing
+    clock.now += 10
+    thread = threading.Thread(target=data.index, args=(None, ""))
+    thread.start()
+    listing.wait()
+    assert data.index(None, "") is first
+    release.set()
+    thread.join()
+    assert data.index(None, "") == {}
+
+
 def test_generations_change_exactly_when_the_data_does(clock):
     fake = FakeProvider({"r": tags([0]), "s": tags([0])}, clock)
     data = run_data.RunData(fake, clock=clock)

@@ -6,10 +6,11 @@ reported in its run's `problems`; it never hides the other runs or records.
 The index of the runs is kept between requests: a listing of the log dir
 is reused for `REUSE_FACTOR` times as long as it took (at most
 `MAX_REUSE_S`), concurrent requests share one listing, and a new listing
-re-parses only the runs whose tags changed, and in them only new metadata.
-So what a request sees is at most `MAX_REUSE_S` older than what TensorBoard
-has loaded (itself up to its `--reload_interval`, 5 s by default, behind
-the event files).
+re-parses only the runs whose tags changed, and in them only new metadata;
+requests that come while one lists get the last index meanwhile. So what a
+request sees is at most `MAX_REUSE_S` plus one listing older than what
+TensorBoard has loaded (itself up to its `--reload_interval`, 5 s by
+default, behind the event files).
 """
 
 import collections
@@ -140,8 +141,16 @@ class RunData:
         return generation if entry is None else entry.generation
 
     def _current(self, ctx, experiment_id):
-        """`(expiry, {run: RunIndex}, generation)`, listing the log dir again once expired."""
-        with self._index_lock:  # Concurrent requests wait for one listing.
+        """`(expiry, {run: RunIndex}, generation)`, listing the log dir again once expired.
+
+        One request lists; the others meanwhile get the last index (they wait only for the first).
+        """
+        current = self._indices.get(experiment_id)
+        if current is not None and self._clock() < current[0]:
+            return current
+        if not self._index_lock.acquire(blocking=current is None or not self._reuse):
+            return current
+        try:
             current = self._indices.get(experiment_id)
             if current is None or self._clock() >= current[0]:
                 start = self._clock()
@@ -149,6 +158,8 @@ class RunData:
                 reuse = min(MAX_REUSE_S, REUSE_FACTOR * (self._clock() - start)) if self._reuse else 0
                 current = self._indices[experiment_id] = (self._clock() + reuse, runs, self._generation)
             return current
+        finally:
+            self._index_lock.release()
 
     def _reindex(self, ctx, experiment_id):
         """Lists the log dir; re-indexes the runs whose tags changed since the last listing."""
