@@ -5,6 +5,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 from tensorboard import context as tb_context
 
@@ -66,3 +67,42 @@ def test_bad_projection_parameters_are_400(digits_logdir, query):
         status, body = first_answer(client, route + "method=tsne&" + query if "method" not in query
                                     else route + query)
         assert status == 400 and body["error"], (route, query)
+
+
+def test_a_new_epoch_computes_one_frame(tmp_path, monkeypatch):
+    from tensorboard.backend import application
+    from tensorboard.backend.event_processing import data_provider as tb_data_provider
+    from tensorboard.backend.event_processing import plugin_event_multiplexer
+    from tensorboard.plugins import base_plugin
+    from werkzeug import test as werkzeug_test
+
+    from nnviz_tb.analysis import sequence
+    from nnviz_tb.plugin import nnviz_plugin
+    from nnviz_tb.summary import NnvizWriter
+    from test_plugin_routes import get_json, write_synthetic_run
+
+    computed = []
+    real = sequence.tsne_frame
+    monkeypatch.setattr(sequence, "tsne_frame", lambda data, **kw: computed.append(1) or real(data, **kw))
+    labels = write_synthetic_run(tmp_path / "logs" / "run", epochs=2)
+    multiplexer = plugin_event_multiplexer.EventMultiplexer()
+    multiplexer.AddRunsFromDirectory(str(tmp_path / "logs"))
+    multiplexer.Reload()
+    provider = tb_data_provider.MultiplexerDataProvider(multiplexer, str(tmp_path / "logs"))
+    plugin = nnviz_plugin.NnvizPlugin(base_plugin.TBContext(data_provider=provider, logdir=str(tmp_path)))
+    client = werkzeug_test.Client(application.TensorBoardWSGI([plugin], data_provider=provider))
+    path = "/evolution?run=run&over=epochs&layer=b&method=tsne"
+    status, body = get_json(client, path)
+    assert status == 200 and len(body["frames"]) == 3
+    assert len(computed) == 4  # Epochs 0-2 of layer b, and epoch 0 of layer a (b's epoch 0 starts from it).
+    writer = NnvizWriter(str(tmp_path / "logs" / "run"))  # Epoch 3, as a resumed training writes it.
+    values = {n: np.random.default_rng(3).normal(size=(40, 5)).astype("float32") + labels[:, None] for n in "ab"}
+    writer.write_epoch(3, values, labels, {n: "none" for n in "ab"})
+    writer.close()
+    multiplexer.Reload()
+    deadline = time.time() + 30
+    while len(body["frames"]) < 4:  # Until the server's index has the new epoch.
+        assert time.time() < deadline
+        time.sleep(0.5)
+        status, body = get_json(client, path)
+    assert status == 200 and len(computed) == 5
