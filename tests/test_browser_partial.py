@@ -10,7 +10,7 @@ import time
 import pytest
 
 from conftest import TensorBoardServer, train_digits_mlp
-from test_browser import choose, driver, open_tab, screenshot, wait_ready  # noqa: F401
+from test_browser import choose, driver, open_tab, run_module, screenshot, wait_ready  # noqa: F401
 
 RUN = "long"
 EPOCHS = 12  # Frames of epochs 0..12: t-SNE computes them one after the other.
@@ -136,3 +136,22 @@ def test_tsne_parameters_show_for_tsne_only_and_reach_the_request(driver, long_s
     assert [e.text for e in driver.find_elements(By.CSS_SELECTOR, ".method-select option")] == ["MDS", "t-SNE"]
     assert not fields.is_displayed()
     wait_ready(driver, timeout=120)
+
+
+def test_progress_text_and_finished_frames(driver, long_server):
+    open_tab(driver, long_server)
+    texts = run_module(driver, "views/status.js", """return [
+        m.describeProgress({progress: 0.4, frames_total: 8, frames_done: 3, eta_seconds: 12.4}),
+        m.describeProgress({progress: 0.5, frames_total: 8, frames_done: 4, eta_seconds: 130}),
+        m.describeProgress({progress: 0.25, frames_total: 1, frames_done: 0, eta_seconds: null}),
+        m.formatEta(0.2), m.formatEta(7200)];""")
+    assert texts == ["3 of 8 frames · about 12 s left", "4 of 8 frames · about 2 min left", "25%", "about 1 s", "about 2 h"]
+    # The trails join the longest run of consecutive finished (not provisional) frames.
+    spans = run_module(driver, "data.js", """const [f, p] = [{}, {partial: true}];
+        return [m.finishedSpan([f, f, null, f, f, f, p]), m.finishedSpan([null, p]), m.finishedSpan([f])];""")
+    assert spans == [[3, 6], [0, 0], [0, 1]]
+    sequence = run_module(driver, "data.js", """const s = m.buildSequence({labels: [0, 1], frames: [
+        null, {layer: 'b', epoch: 1, points: [[1, 0], [0, 2]], neighborhood_hit: 1, partial: true}]}, 2,
+        [{layer: 'a', epoch: 1}, {layer: 'b', epoch: 1}]);
+        return [s.keys.map((k) => k.layer), s.complete, s.frames[1].partial, typeof s.frames[1].extent, s.extent];""")
+    assert sequence == [["a", "b"], False, True, "number", 1]  # No finished frame: extent 1.
