@@ -130,6 +130,11 @@ def test_tsne_parameters_show_for_tsne_only_and_reach_the_request(driver, long_s
     assert urls and all("method=joint_pca" in u and "perplexity" not in u for u in urls), urls
     assert driver.find_element(By.CSS_SELECTOR, ".card-title").text.startswith("PCA (shared axes) of each layer")
 
+    # Compare: two epochs of one layer in shared PCA axes are drawn as computed, not rotated.
+    driver.find_element(By.CSS_SELECTOR, ".segment[data-mode='compare']").click()
+    wait_ready(driver)
+    assert "share their PCA axes" in driver.find_element(By.CSS_SELECTOR, ".compare-note").text
+
     # Neuron mode keeps its own methods and has no t-SNE parameters.
     driver.find_element(By.CSS_SELECTOR, ".segment[data-mode='neurons']").click()
     choose(driver, ".method-select", "tsne")

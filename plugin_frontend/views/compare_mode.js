@@ -1,7 +1,8 @@
 // Side-by-side comparison of two (run, layer, epoch) selections: e.g. before vs after training,
 // or one layer of two models. Each side shows its projection with its neighborhood hit and its
 // discriminative neuron map; when both sides have the same probe points, the right projection
-// is rotated onto the left one so that the same regions face each other. The shared display state
+// is rotated onto the left one so that the same regions face each other (unless both share their
+// PCA axes: the same layer with "PCA (shared axes)"). The shared display state
 // (class filter, selection, thumbnails) belongs to the sidebar's run: a side that shows other
 // points gets a display of its own.
 
@@ -134,8 +135,14 @@ export class CompareMode {
     const sequences = points.map((json, i) => buildSequence({ labels: json.labels, frames: [json] }, displays[i].colors.length));
     if (mainSide >= 0) this.onCounts(sequences[mainSide].counts);
     const [left, right] = sequences.map((sequence) => sequence.frames[0]);
-    if (samePoints) right.xy = alignTo(left.xy, right.xy);
-    this.note.textContent = samePoints
+    // One PCA basis for all epochs of a layer: both sides are drawn as computed, at one scale.
+    const sharedAxes = this.params.method === "joint_pca" && choices[0].run === choices[1].run &&
+      choices[0].layer === choices[1].layer;
+    if (sharedAxes) sequences[0].extent = sequences[1].extent = Math.max(...sequences.map((sequence) => sequence.extent));
+    else if (samePoints) right.xy = alignTo(left.xy, right.xy);
+    this.note.textContent = sharedAxes
+      ? "Both sides share their PCA axes (one basis for all epochs of the layer): drawn as computed, at one scale."
+      : samePoints
       ? "Same probe points on both sides: the right projection is rotated (or mirrored) onto the left one."
       : `The sides have different probe points (${leftPoints.labels.length} and ${rightPoints.labels.length}): ` +
         `the projections are not aligned, and the class filter, selection and thumbnails apply only to the points of ${this.context.run}.`;
