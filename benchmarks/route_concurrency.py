@@ -10,7 +10,9 @@ every answer of the mix once (PCA projections, PCA evolutions over epochs
 and over layers, `/runs`, `/correlations`), and lets `--clients` threads
 request the mix for `--seconds`, each on a new connection as a browser
 would (gzip accepted). Prints p50/p95/p99 latency and errors (anything but
-a 200) of both, side by side.
+a 200) of both, side by side, per route. Each server runs as users get it:
+its background precomputation (PCA, t-SNE of every record) may still be
+working while the clients run.
 
     python benchmarks/route_concurrency.py [--runs 20] [--epochs 20] [--clients 50] [--seconds 30]
                                            [--quick] [--only-new]
