@@ -1,0 +1,335 @@
+"""t-SNE frames of a run, computed as a chain so that consecutive frames stay coherent.
+
+A *root* frame is a full t-SNE (openTSNE, FFT gradients) from a PCA
+initialisation; every other frame is a *warm* frame: a short optimisation
+started from the layout of its parent frame (`parent`), with an extra,
+decaying attraction of each point to its parent position (as in dynamic
+t-SNE, Rauber et al. 2016), so points move only where the data moved.
+`joint_pca` is the exactly coherent linear alternative.
+"""
+
+import numbers
+
+import numpy as np
+from sklearn.decomposition import PCA
+
+from nnviz_tb.analysis.finite import finite_scaled
+from nnviz_tb.analysis.projection import align, canonical
+
+DEFAULT_PERPLEXITY = 30.0
+_PERPLEXITY_RANGE = (2.0, 100.0)
+_PCA_DIMS = 50  # Wider data is reduced before the neighbour search.
+_EXACT_NEIGHBOURS_MAX = 10_000  # Exact neighbours are faster than annoy up to here.
+# One thread: on a shared 2-core machine openTSNE with n_jobs=-1 ran 4x slower than with 1
+# (thread contention with training and the server); 1 vs 2 threads measured the same at 5,000 points.
+_THREADS = 1
+_FFT_MIN_POINTS = 3000  # Barnes-Hut is faster below (measured: 500 points 5x, 2,000 points 2x).
+_CHECK_EVERY = 25  # Iterations between callbacks (stop, progress, early stop).
+_PREVIEW_EVERY = 100
+_ROOT_EXAGGERATION = (12.0, 250)  # (factor, iterations) of the early exaggeration.
+_ROOT_ITER = 500
+_WARM_ITER = 150  # At most; a warm frame stops once it no longer moves.
+_REFIT_BELOW = 0.15  # A parent layout fitting the new affinities worse is not used as start.
+_WARM_TOLERANCE = 5e-3  # Mean movement per check, in units of the RMS radius.
+_WARM_RADIUS = 0.5  # Warm start radius, times sqrt(N): about a t-SNE layout's.
+_ANCHOR = 0.05  # Initial weight of the attraction to the parent layout.
+_ANCHOR_HALF_LIFE = 50  # Iterations over which that weight halves.
+
+
+class Cancelled(Exception):
+    """Raised when should_stop() returned True."""
+
+
+def check_perplexity(perplexity, num_points):
+    """The perplexity t-SNE uses for `num_points` points: `perplexity` clipped to (N - 1) / 3.
+
+    Raises:
+      ValueError: If `perplexity` is not a finite number in [2, 100].
+    """
+    low, high = _PERPLEXITY_RANGE
+    if (
+        isinstance(perplexity, bool)
+        or not isinstance(perplexity, numbers.Real)
+        or not low <= float(perplexity) <= high
+    ):
+        raise ValueError(
+            "The 'perplexity' parameter must be a number in [%g, %g]. Got %r instead."
+            % (low, high, perplexity)
+        )
+    return float(min(perplexity, max((num_points - 1) / 3.0, 1.0)))
+
+
+def tsne_frame(data, init=None, perplexity=DEFAULT_PERPLEXITY, seed=0, progress=None,
+               should_stop=None, preview=None):
+    """`[N, D]` activations -> `[N, 2]` float32 t-SNE layout with unit RMS radius.
+
+    Args:
+      data: Activations; NaN and infinities count as 0.
+      init: None for a root frame (PCA initialisation, full optimisation,
+        result in `canonical` position), or the `[N, 2]` layout of the
+        parent frame (unit RMS radius) for a warm frame: a short
+        optimisation from it, pulled towards it at first, the result
+        centred, scaled and Procrustes-aligned to `init` (never
+        re-canonicalised, so it stays in its parent's frame of reference).
+      perplexity: See `check_perplexity`.
+      seed: Seed of the randomised parts; the result is deterministic.
+      progress: Optional callable taking a fraction in [0, 1].
+      should_stop: Optional callable; checked every 25 iterations, and
+        when it returns True, `Cancelled` is raised.
+      preview: Optional callable taking the current `[N, 2]` float32
+        layout (normalised as the result), called now and then.
+    """
+    perplexity = check_perplexity(perplexity, len(data))
+    data = finite_scaled(data)
+    n = len(data)
+    if init is not None and np.shape(init) != (n, 2):
+        raise ValueError("The 'init' layout must have shape %r. Got %r instead." % ((n, 2), np.shape(init)))
+    if n < 3 or np.ptp(data, axis=0).max(initial=0.0) == 0.0:
+        points = np.zeros((n, 2), np.float32)
+    else:
+        reference = None if init is None else _unit(init)
+        finish = canonical if reference is None else (lambda p: align(_unit(p), reference))
+        monitor = _Monitor(finish, progress, should_stop, preview)
+        reduced = _reduced(data, seed)
+        affinities = _affinities(reduced, perplexity, seed)
+        if reference is None or _fit(affinities.P, reference) < _REFIT_BELOW:
+            points = finish(_root(reduced, affinities, seed, monitor))
+        else:
+            points = finish(_warm(affinities, reference, seed, monitor))
+    if progress is not None:
+        progress(1.0)
+    return points
+
+
+def _unit(points):
+    """Centred float64 copy of `points` with unit RMS radius (zeros stay zeros)."""
+    points = np.asarray(points, np.float64)
+    points = points - points.mean(axis=0)
+    radius = np.sqrt((points**2).sum(axis=1).mean())
+    return points / radius if radius > 0 else points
+
+
+def _fit(P, points, k=10):
+    """Share of the affinity mass P that lies between each point and its k nearest in `points`.
+
+    About 0.3 for a converged t-SNE layout of the same data, about k / N
+    for an unrelated one.
+    """
+    from sklearn.neighbors import NearestNeighbors
+
+    k = min(k, len(points) - 1)
+    near = NearestNeighbors(n_neighbors=k + 1).fit(points).kneighbors(points, return_distance=False)
+    rows = np.repeat(np.arange(len(points)), k)
+    return float(np.asarray(P[rows, near[:, 1:].ravel()]).sum() / P.sum())
+
+
+def _reduced(data, seed):
+    if data.shape[1] <= _PCA_DIMS or len(data) <= _PCA_DIMS:
+        return data
+    return PCA(_PCA_DIMS, random_state=seed).fit_transform(data)
+
+
+def _affinities(data, perplexity, seed):
+    from openTSNE import affinity  # Imported lazily: slow to import.
+
+    method = "exact" if len(data) <= _EXACT_NEIGHBOURS_MAX else "annoy"
+    return affinity.PerplexityBasedNN(
+        data, perplexity=perplexity, method=method, random_state=seed, n_jobs=_THREADS, verbose=False
+    )
+
+
+def _gradient(num_points):
+    """openTSNE's negative-gradient function for `num_points`: Barnes-Hut below
+    `_FFT_MIN_POINTS` (FFT's fixed grid costs ~15 ms an iteration even for 40 points), else FFT."""
+    from openTSNE.tsne import kl_divergence_bh, kl_divergence_fft
+
+    return kl_divergence_bh if num_points < _FFT_MIN_POINTS else kl_divergence_fft
+
+
+def _embedding(start, affinities, seed, objective=None):
+    from openTSNE import TSNEEmbedding
+
+    return TSNEEmbedding(
+        start, affinities, negative_gradient_method=objective or _gradient(len(start)), ints_in_interval=2,
+        random_state=seed, n_jobs=_THREADS, verbose=False,
+    )
+
+
+def _root(data, affinities, seed, monitor):
+    from openTSNE import initialization
+
+    start = initialization.pca(data, random_state=seed)  # Scaled to std 1e-4.
+    factor, exaggeration_iter = _ROOT_EXAGGERATION
+    monitor.plan(exaggeration_iter + _ROOT_ITER)
+    embedding = _embedding(start, affinities, seed)
+    embedding = embedding.optimize(
+        exaggeration_iter, exaggeration=factor, momentum=0.5, inplace=True, **monitor.params()
+    )
+    return embedding.optimize(_ROOT_ITER, momentum=0.8, inplace=True, **monitor.params())
+
+
+def _warm(affinities, reference, seed, monitor):
+    n = len(reference)
+    kl_divergence = _gradient(n)
+    start = reference * (_WARM_RADIUS * np.sqrt(n))
+    anchor = start.copy()
+    step = [0]
+
+    def objective(embedding, P, **kwargs):
+        error, gradient = kl_divergence(embedding, P, **kwargs)
+        weight = _ANCHOR * 0.5 ** (step[0] / _ANCHOR_HALF_LIFE)
+        step[0] += 1
+        gradient += (weight / n) * (embedding - anchor)
+        return error, gradient
+
+    monitor.plan(_WARM_ITER, tolerance=_WARM_TOLERANCE)
+    embedding = _embedding(start, affinities, seed, objective)
+    return embedding.optimize(_WARM_ITER, momentum=0.8, inplace=True, **monitor.params())
+
+
+class _Monitor:
+    """openTSNE callback: progress, cancelling, previews and (warm frames) early stopping."""
+
+    def __init__(self, finish, progress, should_stop, preview):
+        self._finish, self._progress = finish, progress
+        self._should_stop, self._preview = should_stop, preview
+        self._done, self._total, self._tolerance, self._last = 0, 1, None, None
+
+    def plan(self, total, tolerance=None):
+        self._total, self._tolerance = total, tolerance
+
+    def params(self):
+        return {"callbacks": self, "callbacks_every_iters": _CHECK_EVERY}
+
+    def __call__(self, iteration, error, embedding):
+        self._done += _CHECK_EVERY
+        if self._should_stop is not None and self._should_stop():
+            raise Cancelled("The t-SNE frame was cancelled.")
+        if self._progress is not None:
+            self._progress(min(self._done / self._total, 0.99))
+        if self._preview is not None and self._done % _PREVIEW_EVERY == 0:
+            self._preview(self._finish(np.array(embedding)))
+        return self._settled(np.array(embedding))
+
+    def _settled(self, embedding):
+        """Whether a warm frame moved less than the tolerance since the last check."""
+        if self._tolerance is None:
+            return False
+        current = _unit(embedding)
+        previous, self._last = self._last, current
+        return previous is not None and np.linalg.norm(current - previous, axis=1).mean() < self._tolerance
+
+
+def parent(key, layers, epochs):
+    """The `(layer, epoch)` key whose layout initialises frame `key`, or None for the root.
+
+    `(L, e_k)` starts from `(L, e_(k-1))` (a new epoch adds one frame per
+    layer), `(L_i, e_0)` from `(L_(i-1), e_0)`, and `(L_0, e_0)` is the root.
+
+    Args:
+      key: `(layer, epoch)`.
+      layers: The run's recorded layers in model order.
+      epochs: The sorted recorded epochs of `key`'s layer.
+    """
+    layer, epoch = key
+    if layer not in layers or epoch not in epochs:
+        raise ValueError("No frame %r among layers %r and epochs %r." % (key, list(layers), list(epochs)))
+    k = list(epochs).index(epoch)
+    if k > 0:
+        return (layer, epochs[k - 1])
+    i = list(layers).index(layer)
+    return (layers[i - 1], epochs[0]) if i > 0 else None
+
+
+def tsne_sequence(keys, load, layers, epochs_of, perplexity=DEFAULT_PERPLEXITY, seed=0, progress=None):
+    """`{key: [N, 2] layout}` of `keys` and of every ancestor they need, each computed once.
+
+    Args:
+      keys: `(layer, epoch)` frames wanted.
+      load: `load(key)` returns that frame's `[N, D]` activations.
+      layers: The run's layers in model order.
+      epochs_of: `epochs_of(layer)` returns that layer's sorted epochs.
+      perplexity, seed: As in `tsne_frame`.
+      progress: Optional callable taking a fraction in [0, 1] of the frames done.
+    """
+    order = []
+    for key in keys:
+        chain = []
+        while key is not None and key not in order and key not in chain:
+            chain.append(key)
+            key = parent(key, layers, epochs_of(key[0]))
+        order.extend(reversed(chain))
+    frames = {}
+    for done, key in enumerate(order):
+        above = parent(key, layers, epochs_of(key[0]))
+        init = None if above is None else frames[above]
+        frames[key] = tsne_frame(load(key), init=init, perplexity=perplexity, seed=seed)
+        if progress is not None:
+            progress((done + 1) / len(order))
+    return frames
+
+
+def joint_pca(loaders, seed=0):
+    """One PCA view of frames of the same width, so motion between them is due to the data alone.
+
+    Two streaming passes (one frame in memory at a time): the mean and the
+    `D x D` covariance of all frames together (float64), then each frame's
+    projection on the two principal axes. All frames share the centre, the
+    scale (unit RMS radius over all frames) and the orientation (axes by
+    decreasing variance, signs making the skewness over all frames positive).
+
+    Args:
+      loaders: Callables, each returning one frame's `[N, D]` activations
+        (NaN and infinities count as 0).
+      seed: Unused by the exact eigendecomposition; kept for symmetry
+        with `tsne_frame`.
+
+    Returns:
+      A list of `[N, 2]` float32 layouts, one per loader.
+
+    Raises:
+      ValueError: If the frames differ in width.
+    """
+    del seed  # The eigendecomposition is exact and deterministic.
+    shift = total = square = None
+    count, width = 0, None
+    for load in loaders:
+        frame = _finite(load(), width)
+        width = frame.shape[1]
+        if shift is None:
+            shift = frame.mean(axis=0)
+            total, square = np.zeros(width), np.zeros((width, width))
+        centred = frame - shift
+        total += centred.sum(axis=0)
+        square += centred.T @ centred
+        count += len(frame)
+    if count == 0:
+        return []
+    mean = total / count
+    values, vectors = np.linalg.eigh(square / count - np.outer(mean, mean))
+    axes = np.zeros((width, 2))
+    top = vectors[:, ::-1][:, :2]
+    axes[:, : top.shape[1]] = top
+    radius = np.sqrt(max(values[::-1][:2].clip(min=0).sum(), 0.0))
+    centre = shift + mean
+    frames = [(_finite(load(), width) - centre) @ axes for load in loaders]
+    if radius > 0:
+        skew = sum((f**3).sum(axis=0) for f in frames)
+        axes_sign = np.where(skew < 0, -1.0, 1.0) / radius
+        frames = [f * axes_sign for f in frames]
+    else:
+        frames = [np.zeros_like(f) for f in frames]
+    return [f.astype(np.float32) for f in frames]
+
+
+def _finite(frame, width):
+    """`frame` as float64 `[N, D]` with NaN and infinities set to 0, checked against `width`."""
+    frame = np.array(frame, dtype=np.float64)
+    if frame.ndim != 2:
+        raise ValueError("Each frame must be a 2-D [N, D] array. Got shape %r instead." % (frame.shape,))
+    if width is not None and frame.shape[1] != width:
+        raise ValueError(
+            "All frames of a joint PCA must have the same width. Got %d and %d." % (width, frame.shape[1])
+        )
+    frame[~np.isfinite(frame)] = 0.0
+    return frame
