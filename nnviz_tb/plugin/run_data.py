@@ -28,6 +28,7 @@ from nnviz_tb.plugin.corrupt import CorruptDataError
 
 REUSE_FACTOR = 10  # A listing serves this many times as long as it took (listing <= ~1/10 of the time) ...
 MAX_REUSE_S = 2.0  # ... but at most this long.
+_PREDICTION_ENTRIES = 1024  # Decoded predictions kept (N int32 each: 20 MB at 5,000 points).
 
 
 def caches_enabled():
@@ -115,6 +116,7 @@ class RunData:
     def __init__(self, data_provider, cache_entries=64, clock=time.monotonic):
         self._provider = data_provider
         self._cache = collections.OrderedDict()
+        self._predictions = collections.OrderedDict()  # Decoded predictions, by record.
         self._cache_entries = cache_entries
         self._lock = threading.Lock()
         self._clock = clock
@@ -196,16 +198,20 @@ class RunData:
         """
         if entry.probe is None:
             raise errors.NotFoundError("Run %r has no activations." % (run,))
-        key = (experiment_id, run, entry.probe.wall_time)
+        return self._cached(self._cache, self._cache_entries, (experiment_id, run, entry.probe.wall_time),
+                            lambda: _decode_probe(run, self.read_blobs(ctx, experiment_id, run, entry.probe)))
+
+    def _cached(self, cache, entries, key, compute):
+        """`cache[key]`, computed by `compute()` if missing (least recently used beyond `entries` dropped)."""
         with self._lock:
-            if key in self._cache:
-                self._cache.move_to_end(key)
-                return self._cache[key]
-        value = _decode_probe(run, self.read_blobs(ctx, experiment_id, run, entry.probe))
+            if key in cache:
+                cache.move_to_end(key)
+                return cache[key]
+        value = compute()
         with self._lock:
-            self._cache[key] = value
-            while len(self._cache) > self._cache_entries:
-                self._cache.popitem(last=False)
+            cache[key] = value
+            while len(cache) > entries:
+                cache.popitem(last=False)
         return value
 
     def read_activations(self, ctx, experiment_id, run, record, probe):
@@ -213,7 +219,11 @@ class RunData:
         return self._read_checked(ctx, experiment_id, run, record, metadata.check_activations, len(probe.labels))
 
     def read_predictions(self, ctx, experiment_id, run, record, probe):
-        """int32 `[N]` predicted classes in `probe`'s class ids (-1: another class)."""
+        """int32 `[N]` predicted classes in `probe`'s class ids (-1: another class); cached."""
+        return self._cached(self._predictions, _PREDICTION_ENTRIES, (experiment_id, run, record.tag, record.wall_time),
+                            lambda: self._decode_predictions(ctx, experiment_id, run, record, probe))
+
+    def _decode_predictions(self, ctx, experiment_id, run, record, probe):
         predictions = self._read_checked(ctx, experiment_id, run, record, metadata.check_predictions,
                                          len(probe.labels))
         if probe.class_ids is None:
