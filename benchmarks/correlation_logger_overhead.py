@@ -33,7 +33,7 @@ import nnviz_tb  # noqa: E402
 from _report import at_most, report, row  # noqa: E402
 from activation_logger_overhead import mlp, mnist_mlp_data, parse_args  # noqa: E402
 
-QUICK_ARGS = ["--rounds", "1", "--epochs", "3"]
+QUICK_ARGS = ["--rounds", "2", "--epochs", "4"]
 
 
 class _TimedWriter:

@@ -23,7 +23,7 @@ from _report import report  # noqa: E402
 from activation_logger_overhead import compare, mlp, mnist_mlp_data, overhead_rows, parse_args  # noqa: E402
 from gradient_stats_overhead import SAMPLED_CONFIGS  # noqa: E402
 
-QUICK_ARGS = ["--rounds", "1", "--epochs", "3"]
+QUICK_ARGS = ["--rounds", "1", "--epochs", "5"]
 
 STRATEGY = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
 

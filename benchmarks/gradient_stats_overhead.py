@@ -34,7 +34,7 @@ from activation_logger_overhead import compare, mlp, mnist_mlp_data, overhead_ro
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "examples"))
 from mnist_cnn import cnn  # noqa: E402
 
-QUICK_ARGS = ["--rounds", "1", "--epochs", "3", "--cnn-epochs", "3"]
+QUICK_ARGS = ["--rounds", "1", "--epochs", "5", "--cnn-epochs", "4"]
 
 # Without the logger and with it measuring every 16th step (the default); then every step.
 SAMPLED_CONFIGS = {

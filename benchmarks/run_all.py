@@ -120,7 +120,7 @@ def _value(row):
     value = row["value"]
     if math.isnan(value):
         return "failed"
-    return "%.3fx" % value if row["unit"] == "x" else "%.4g %s" % (value, row["unit"])
+    return "%.3fx" % value if row["unit"] == "x" else ("%.4g %s" % (value, row["unit"])).strip()
 
 
 def _cell(text):

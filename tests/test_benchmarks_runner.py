@@ -62,10 +62,11 @@ def test_only_and_skip(fakes):
         run(fakes, "--only", "nope")
 
 
-def test_timeout_kills_the_script(fakes):
+def test_timed_out_and_silent_scripts_fail(fakes):
     (fakes / "slow.py").write_text("import time\ntime.sleep(60)\n")
-    code, text = run(fakes, "--only", "slow", "--timeout-min", "0.02")
-    assert code == 1 and "### slow: timed out" in text
+    (fakes / "silent.py").write_text("print('no rows')\n")
+    code, text = run(fakes, "--only", "slow", "silent", "--timeout-min", "0.02")
+    assert code == 1 and "### slow: timed out" in text and "### silent: no rows" in text
 
 
 def test_report_parse_round_trip(capsys):
