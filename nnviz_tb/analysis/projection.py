@@ -7,9 +7,6 @@ from nnviz_tb.analysis.finite import finite_scaled
 
 METHODS = ("pca", "tsne")
 TSNE_PERPLEXITY = 30.0  # As in Rauber et al. (2017).
-_TSNE_EXAGGERATION_ITER = 250
-_TSNE_ITER = 500
-_PROGRESS_EVERY = 25
 
 
 def project(data, method, progress=None, random_state=0, init=None):
@@ -18,14 +15,16 @@ def project(data, method, progress=None, random_state=0, init=None):
     Args:
       data: Activations; NaN and infinite values are replaced by 0, and
         all are divided by the largest magnitude (which changes no layout).
-      method: `"pca"` or `"tsne"` (openTSNE, perplexity 30, PCA
-        initialisation, so the same data always gives the same layout).
+      method: `"pca"` or `"tsne"` (`sequence.tsne_frame`: openTSNE,
+        perplexity 30, PCA initialisation, so the same data always gives
+        the same layout).
       progress: Optional callable taking a fraction in [0, 1].
       random_state: Seed of the randomised parts.
       init: Optional `[N, 2]` layout of a neighbouring frame (layer or
         epoch) to start t-SNE from, so that consecutive frames stay coherent:
-        it is shrunk to a small spread and the early-exaggeration phase is
-        skipped, as suggested for dynamic t-SNE. Ignored by PCA.
+        the frame is a warm frame of `sequence.tsne_frame` (a short
+        optimisation from it, unless it no longer fits the data). Ignored
+        by PCA.
     """
     data = finite_scaled(data)
     n = len(data)
@@ -51,31 +50,9 @@ def _pca(data, random_state):
 
 
 def _tsne(data, progress, random_state, init):
-    from openTSNE import TSNE, initialization  # Imported lazily: slow to import.
+    from nnviz_tb.analysis import sequence  # Imported here: sequence imports this module.
 
-    exaggeration_iter = _TSNE_EXAGGERATION_ITER if init is None else 0
-    total = exaggeration_iter + _TSNE_ITER
-    done = [0]
-
-    def callback(iteration, error, embedding):
-        done[0] += _PROGRESS_EVERY
-        if progress is not None:
-            progress(min(done[0] / total, 0.99))
-        return False  # Keep going.
-
-    tsne = TSNE(
-        n_components=2,
-        perplexity=min(TSNE_PERPLEXITY, (len(data) - 1) / 3.0),
-        initialization="pca" if init is None else initialization.rescale(np.array(init, np.float64)),
-        early_exaggeration_iter=exaggeration_iter,
-        n_iter=_TSNE_ITER,
-        callbacks=callback,
-        callbacks_every_iters=_PROGRESS_EVERY,
-        n_jobs=-1,
-        random_state=random_state,
-        verbose=False,
-    )
-    return np.asarray(tsne.fit(data))
+    return sequence.tsne_frame(data, init=init, perplexity=TSNE_PERPLEXITY, seed=random_state, progress=progress)
 
 
 def canonical(points):
