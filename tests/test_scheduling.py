@@ -112,7 +112,7 @@ def test_an_abandoned_job_stops_and_quick_work_never_waits(recorder):
 
 
 def test_the_newest_request_runs_first(recorder):
-    pool = jobs.Jobs(wait_seconds=0.0, linger_seconds=30)
+    pool = jobs.Jobs(wait_seconds=0.0, linger_seconds=30, slow_workers=1)
     recorder.release.clear()
     analysis = recorder.analysis()
     pool.poll([request(0, analysis)])  # Occupies the worker until released.
@@ -125,7 +125,7 @@ def test_the_newest_request_runs_first(recorder):
 
 
 def test_background_work_gives_way_and_resumes(recorder):
-    pool = jobs.Jobs(wait_seconds=0.0, linger_seconds=30)
+    pool = jobs.Jobs(wait_seconds=0.0, linger_seconds=30, slow_workers=1)
     analysis = recorder.analysis(seconds=30)
     pool.poll([request(1, analysis)], background=True)
     wait_for(lambda: recorder.started == [1.0])
@@ -147,3 +147,20 @@ def test_progress_reports_previews_and_an_estimate_of_the_time_left(recorder):
     assert progress.previews[0]["value"].tolist() == [2.0, -1.0] and 0 < progress.fraction < 1
     progress = pool.poll([request(1, analysis), request(2, analysis)])
     assert progress.results[0] is not None  # Finished frames come before the whole.
+
+
+def test_two_slow_threads_advance_two_chains_and_background_takes_one(recorder):
+    pool = jobs.Jobs(wait_seconds=0.0, linger_seconds=30, slow_workers=2)
+    recorder.release.clear()
+    analysis = recorder.analysis()
+    pool.poll([request(1, analysis), request(2, analysis)])
+    wait_for(lambda: sorted(recorder.started) == [1.0, 2.0])  # Both at once.
+    recorder.release.set()
+    pool.run([request(1, analysis), request(2, analysis)])
+    recorder.release.clear()
+    pool.poll([request(3, analysis), request(4, analysis)], background=True)
+    wait_for(lambda: len(recorder.started) == 3)
+    time.sleep(0.3)
+    assert len(recorder.started) == 3  # The second background job waits for the first.
+    recorder.release.set()
+    wait_for(lambda: len(recorder.finished) == 4)

@@ -8,8 +8,8 @@ work again.
 
 How jobs are scheduled:
 
-- Two lanes, one worker thread each: quick analyses (PCA) never wait behind
-  slow ones (t-SNE, neuron maps).
+- Two lanes: quick analyses (PCA, one thread) never wait behind slow ones
+  (t-SNE, neuron maps: two threads, so two chains of frames advance at once).
 - In a lane, the jobs of the newest request come first, in the order it lists
   them; a job whose layout starts from another frame's (`Request.init`) runs
   after that frame, which is queued with it.
@@ -27,6 +27,7 @@ import collections
 import concurrent.futures
 import dataclasses
 import itertools
+import os
 import sys
 import threading
 import time
@@ -153,9 +154,12 @@ class Jobs:
       wait_seconds: How long `poll` waits for new results before answering
         (quick jobs and disk hits then answer at once).
       linger_seconds: How long a job nobody asks for again is kept.
+      slow_workers: Threads of the slow lane (default: 2, or 1 on a 1-core
+        machine); background jobs use only the first.
     """
 
-    def __init__(self, cache_dir=None, memory_entries=4096, wait_seconds=0.3, linger_seconds=4.0):
+    def __init__(self, cache_dir=None, memory_entries=4096, wait_seconds=0.3, linger_seconds=4.0,
+                 slow_workers=None):
         self._files = cache_files.CacheFiles(cache_dir)
         self._memory = collections.OrderedDict()  # identity -> (result, digest)
         self._memory_entries = memory_entries
@@ -166,7 +170,9 @@ class Jobs:
         self._counter = itertools.count(1)
         self._durations = {}  # (analysis key, warm, N) -> seconds, smoothed
         self._changed = threading.Condition()
-        self._workers = {False: None, True: None}  # Started when there is work; they end when idle.
+        slow_workers = slow_workers or min(2, os.cpu_count() or 1)
+        # (slow, index) -> thread; started when there is work, they end when idle.
+        self._workers = dict.fromkeys([(False, 0)] + [(True, i) for i in range(slow_workers)])
 
     # Asking for results.
 
@@ -268,22 +274,24 @@ class Jobs:
     # The workers.
 
     def _start_workers(self):
-        for slow, worker in self._workers.items():
+        for (slow, index), worker in self._workers.items():
             if worker is None and any(j.slow == slow for j in self._jobs.values()):
-                worker = self._workers[slow] = threading.Thread(
-                    target=self._work, args=(slow,), daemon=True, name="nnviz-analysis-%s" % ("slow" if slow else "quick"))
+                worker = self._workers[(slow, index)] = threading.Thread(
+                    target=self._work, args=(slow, index), daemon=True,
+                    name="nnviz-analysis-%s-%d" % ("slow" if slow else "quick", index))
                 worker.start()
 
-    def _work(self, slow):
+    def _work(self, slow, index):
+        background = index == 0  # Background work takes one thread at most.
         while True:
             with self._changed:
-                job, idle_since = self._next(slow), time.time()
+                job, idle_since = self._next(slow, background), time.time()
                 while job is None:
                     if time.time() - idle_since > _IDLE_SECONDS:
-                        self._workers[slow] = None
+                        self._workers[(slow, index)] = None
                         return
                     self._changed.wait(timeout=self._linger)
-                    job = self._next(slow)
+                    job = self._next(slow, background)
                 job.running, job.started = True, time.time()
             try:
                 result, digest = self._compute(job)
@@ -305,23 +313,27 @@ class Jobs:
                 job.future.set_result(result)
                 self._changed.notify_all()
 
-    def _next(self, slow):
-        """The job the `slow` (or quick) lane runs next, or None; drops abandoned ones."""
+    def _next(self, slow, background=True):
+        """The job a worker of the `slow` (or quick) lane runs next (a `background` one only if
+        allowed), or None; drops abandoned ones."""
         now = time.time()
-        for job in sorted((j for j in self._jobs.values() if j.slow == slow and not j.running),
-                          key=lambda j: j.priority):
+        for job in sorted((j for j in self._jobs.values() if j.slow == slow and not j.running
+                           and (background or not j.background)), key=lambda j: j.priority):
             if self._abandoned(job, now):  # Also a failure nobody came back for.
                 del self._jobs[job.request.identity]
                 job.future.cancel()
                 continue
             if job.future.done():  # Failed: kept until asked for, to raise its error.
                 continue
-            init = job.request.init
-            if init is None or init.identity in self._memory:
+            if self._runnable(job):
                 return job
+            init = job.request.init
             if init.identity not in self._jobs:  # Its start was dropped or evicted: queue it again.
                 self._want(init, job.priority[:-1] + (job.priority[-1] - 1,), job.wanted_at, job.background)
         return None
+
+    def _runnable(self, job):
+        return job.request.init is None or job.request.init.identity in self._memory
 
     def _abandoned(self, job, now):
         return not job.background and now - job.wanted_at > self._linger
@@ -332,6 +344,7 @@ class Jobs:
             if self._abandoned(job, time.time()):
                 return True
             return job.background and any(not j.background and j.slow == job.slow and not j.running
+                                          and not j.future.done() and self._runnable(j)
                                           for j in self._jobs.values())
 
     def _stopped(self, job):
