@@ -21,6 +21,7 @@ Prints a table and ends with the `BENCHMARK_RESULT` line.
 import argparse
 import os
 import sys
+import threading
 import time
 
 import numpy as np
@@ -76,16 +77,17 @@ def baseline(frames, keys):
 
 def engine(frames, keys, layers, epochs):
     """`({key: layout}, seconds, [(full optimisation?, seconds) per computed frame])` of `tsne_sequence`."""
-    times, original, original_root, full = [], sequence.tsne_frame, sequence._root, []
+    times, original, original_root = [], sequence.tsne_frame, sequence._root
+    full = threading.local()  # The engine runs frames on two threads.
 
     def timed(data, init=None, **kwargs):
-        begin, full[:] = time.perf_counter(), []
+        begin, full.value = time.perf_counter(), False
         points = original(data, init=init, **kwargs)
-        times.append((bool(full), time.perf_counter() - begin))
+        times.append((full.value, time.perf_counter() - begin))
         return points
 
     def root(*args):  # Counts the full optimisations: root frames and refits.
-        full.append(True)
+        full.value = True
         return original_root(*args)
 
     sequence.tsne_frame, sequence._root = timed, root

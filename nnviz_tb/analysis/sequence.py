@@ -12,6 +12,7 @@ Procrustes-aligned to the parent: it then moves as much as its data did.
 `joint_pca` is the exactly coherent linear alternative.
 """
 
+import concurrent.futures
 import numbers
 
 import numpy as np
@@ -259,8 +260,13 @@ def parent(key, layers, epochs):
     return (layers[i - 1], epochs[0]) if i > 0 else None
 
 
-def tsne_sequence(keys, load, layers, epochs_of, perplexity=DEFAULT_PERPLEXITY, seed=0, progress=None):
+def tsne_sequence(keys, load, layers, epochs_of, perplexity=DEFAULT_PERPLEXITY, seed=0, progress=None,
+                  workers=2):
     """`{key: [N, 2] layout}` of `keys` and of every ancestor they need, each computed once.
+
+    Frames whose parents are done run on `workers` threads at once (as the
+    server's two t-SNE threads do); each result depends only on its data and
+    its parent's, so it is the same for any number of workers.
 
     Args:
       keys: `(layer, epoch)` frames wanted.
@@ -269,6 +275,7 @@ def tsne_sequence(keys, load, layers, epochs_of, perplexity=DEFAULT_PERPLEXITY, 
       epochs_of: `epochs_of(layer)` returns that layer's sorted epochs.
       perplexity, seed: As in `tsne_frame`.
       progress: Optional callable taking a fraction in [0, 1] of the frames done.
+      workers: Threads.
     """
     order = []
     for key in keys:
@@ -277,13 +284,24 @@ def tsne_sequence(keys, load, layers, epochs_of, perplexity=DEFAULT_PERPLEXITY, 
             chain.append(key)
             key = parent(key, layers, epochs_of(key[0]))
         order.extend(reversed(chain))
-    frames = {}
-    for done, key in enumerate(order):
-        above = parent(key, layers, epochs_of(key[0]))
-        init = None if above is None else frames[above]
-        frames[key] = tsne_frame(load(key), init=init, perplexity=perplexity, seed=seed)
-        if progress is not None:
-            progress((done + 1) / len(order))
+    parents = {key: parent(key, layers, epochs_of(key[0])) for key in order}
+    frames, running = {}, {}
+
+    def compute(key):
+        init = None if parents[key] is None else frames[parents[key]]
+        return tsne_frame(load(key), init=init, perplexity=perplexity, seed=seed)
+
+    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+        while len(frames) < len(order):
+            ready = [k for k in order if k not in frames and k not in running.values()
+                     and (parents[k] is None or parents[k] in frames)]
+            for key in ready[: workers - len(running)]:
+                running[pool.submit(compute, key)] = key
+            done, _ = concurrent.futures.wait(running, return_when=concurrent.futures.FIRST_COMPLETED)
+            for future in done:
+                frames[running.pop(future)] = future.result()
+                if progress is not None:
+                    progress(len(frames) / len(order))
     return frames
 
 
