@@ -196,3 +196,14 @@ def test_digits_sequence_is_coherent_and_faithful():
     assert coherence.mean_displacement(chain) < 0.1
     assert coherence.stab_pearson(steps, chain) > 0.3
     assert coherence.distance_pearson(steps[-1], chain[-1]) > 0.4
+
+
+def test_a_root_frame_is_as_faithful_as_scikit_learns_tsne():
+    from sklearn.manifold import TSNE, trustworthiness
+
+    x, labels = load_digits_dataset()
+    x, labels = x[:400], labels[:400]
+    ours = sequence.tsne_frame(x)
+    theirs = TSNE(perplexity=30, init="pca", random_state=0).fit_transform(x)
+    assert neighborhood_hit(ours, labels) > neighborhood_hit(theirs, labels) - 0.03
+    assert trustworthiness(x, ours, n_neighbors=6) > trustworthiness(x, theirs, n_neighbors=6) - 0.02
