@@ -29,7 +29,7 @@ def main(argv=None):
         sequence.check_perplexity(args.perplexity, 10**6)
     except ValueError as e:
         _parser().error(str(e))
-    data = run_data.RunData(_data_provider(args.logdir))
+    data = run_data.RunData(data_provider(args.logdir))
     ctx = tb_context.RequestContext()
     requests = _requests(data, ctx, args.runs, params)
     if not requests:
@@ -64,8 +64,8 @@ def _parser():
     return parser
 
 
-def _data_provider(logdir):
-    """TensorBoard's (Python) data provider of `logdir`."""
+def data_provider(logdir):
+    """TensorBoard's (Python, multiplexer-backed) data provider of `logdir`, loaded once."""
     multiplexer = plugin_event_multiplexer.EventMultiplexer()
     multiplexer.AddRunsFromDirectory(logdir)
     multiplexer.Reload()

@@ -1,12 +1,10 @@
 """Reads nnviz summaries back with TensorBoard's own loaders (not with our plugin)."""
 
-from tensorboard.backend.event_processing import data_provider as tb_data_provider
 from tensorboard.backend.event_processing import plugin_event_accumulator
-from tensorboard.backend.event_processing import plugin_event_multiplexer
 from tensorboard.compat.proto import summary_pb2
 from tensorboard.util import tensor_util
 
-from nnviz_tb import metadata
+from nnviz_tb import metadata, precompute
 
 
 def read_run(run_dir):
@@ -34,11 +32,8 @@ def read_run(run_dir):
 
 
 def python_data_provider(logdir):
-    """TensorBoard's multiplexer-backed data provider, default size guidance."""
-    multiplexer = plugin_event_multiplexer.EventMultiplexer()
-    multiplexer.AddRunsFromDirectory(logdir)
-    multiplexer.Reload()
-    return tb_data_provider.MultiplexerDataProvider(multiplexer, logdir)
+    """TensorBoard's multiplexer-backed data provider, default size guidance (as `nnviz-tb precompute` reads)."""
+    return precompute.data_provider(logdir)
 
 
 BLOB_SEQUENCE = summary_pb2.DATA_CLASS_BLOB_SEQUENCE

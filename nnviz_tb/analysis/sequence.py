@@ -305,7 +305,7 @@ def tsne_sequence(keys, load, layers, epochs_of, perplexity=DEFAULT_PERPLEXITY, 
     return frames
 
 
-def joint_pca(loaders, seed=0):
+def joint_pca(loaders):
     """One PCA view of frames of the same width, so motion between them is due to the data alone.
 
     Two streaming passes (one frame in memory at a time): the mean and the
@@ -317,8 +317,6 @@ def joint_pca(loaders, seed=0):
     Args:
       loaders: Callables, each returning one frame's `[N, D]` activations
         (NaN and infinities count as 0).
-      seed: Unused by the exact eigendecomposition; kept for symmetry
-        with `tsne_frame`.
 
     Returns:
       A list of `[N, 2]` float32 layouts, one per loader.
@@ -326,7 +324,6 @@ def joint_pca(loaders, seed=0):
     Raises:
       ValueError: If the frames differ in width.
     """
-    del seed  # The eigendecomposition is exact and deterministic.
     shift = total = square = None
     count, width = 0, None
     for load in loaders:

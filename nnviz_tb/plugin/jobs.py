@@ -35,7 +35,6 @@ import time
 import numpy as np
 
 from nnviz_tb.plugin import cache_files
-from nnviz_tb.plugin.cache_files import default_cache_dir  # noqa: F401 (the plugin's entry point)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -22,7 +22,7 @@ from werkzeug import wrappers
 
 from nnviz_tb import metadata
 from nnviz_tb.analysis import neurons
-from nnviz_tb.plugin import activations, correlations, frames, gradients, jobs, run_data
+from nnviz_tb.plugin import activations, cache_files, correlations, frames, gradients, jobs, run_data
 from nnviz_tb.plugin.answer_cache import AnswerCache, cached
 from nnviz_tb.plugin.routing import (
     choice_param, context, int_param, job_response, json_response, list_param, param, record_params, route,
@@ -58,7 +58,7 @@ class NnvizPlugin(base_plugin.TBPlugin):
 
     def __init__(self, context):
         self._data = run_data.RunData(context.data_provider)
-        self._activations = activations.Activations(self._data, jobs.Jobs(jobs.default_cache_dir()))
+        self._activations = activations.Activations(self._data, jobs.Jobs(cache_files.default_cache_dir()))
         self._correlations = correlations.Correlations(self._data)
         self._gradients = gradients.Gradients(self._data)
         self._answers = AnswerCache(self._data)
