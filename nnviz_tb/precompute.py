@@ -73,7 +73,7 @@ def data_provider(logdir):
 
 
 def _requests(data, ctx, runs, params_list):
-    """Every frame's `jobs.Request` of the chosen runs, for each of `params_list`."""
+    """Every frame's `job_types.Request` of the chosen runs, for each of `params_list`."""
     requests = []
     for run, entry in sorted(data.index(ctx, "").items()):
         if (runs and run not in runs) or entry.probe is None or not entry.activations:

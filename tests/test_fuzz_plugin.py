@@ -24,7 +24,7 @@ from tensorboard.plugins import base_plugin
 from werkzeug import test as werkzeug_test
 
 from nnviz_tb import metadata
-from nnviz_tb.plugin import analyses, jobs, nnviz_plugin, run_data
+from nnviz_tb.plugin import analyses, job_types, jobs, nnviz_plugin, run_data
 from conftest import TensorBoardServer
 from damaged_runs import activations_summary, good_run, probe_summary, replaced, write_run
 
@@ -263,7 +263,7 @@ def test_fuzzed_cache_files(tmp_path_factory, data):
     values = (np.random.default_rng(0).normal(size=(40, 5)) + labels[:, None]).astype(np.float32)
     analysis = data.draw(st.sampled_from([analyses.point_projection("pca"), analyses.neuron_projection("mds"),
                                           analyses.discriminative(4)]))
-    request = jobs.Request(("r",), lambda: values, analysis, labels, "fuzzed cache")
+    request = job_types.Request(("r",), lambda: values, analysis, labels, "fuzzed cache")
     (expected,), _ = jobs.Jobs(str(cache_dir), wait_seconds=60).get([request])
     (path,) = cache_dir.glob("*.npz")
     stored = path.read_bytes()

@@ -7,14 +7,14 @@ import os
 import numpy as np
 import pytest
 
-from nnviz_tb.plugin import analyses, jobs
+from nnviz_tb.plugin import analyses, job_types, jobs
 
 LABELS = np.arange(40) % 4
 DATA = (np.random.default_rng(0).normal(size=(40, 5)) + LABELS[:, None]).astype(np.float32)
 
 
 def request(data=DATA, name="r"):
-    return jobs.Request(identity=(name,), load=lambda: data, analysis=analyses.point_projection("pca"),
+    return job_types.Request(identity=(name,), load=lambda: data, analysis=analyses.point_projection("pca"),
                         labels=LABELS, description=name)
 
 

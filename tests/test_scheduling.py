@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pytest
 
-from nnviz_tb.plugin import analyses, jobs
+from nnviz_tb.plugin import analyses, job_types, jobs
 
 LABELS = np.arange(30) % 3
 DATA = (np.random.default_rng(0).normal(size=(30, 4)) + LABELS[:, None]).astype(np.float32)
@@ -29,7 +29,7 @@ class Recorder:
             while time.time() < deadline or not self.release.is_set():
                 if stoppable and context.should_stop():
                     self.stopped.append(name)
-                    raise jobs.Stopped()
+                    raise job_types.Stopped()
                 context.progress(0.5)
                 context.preview({"value": np.array([name, -1.0])})
                 time.sleep(0.01)
@@ -37,11 +37,11 @@ class Recorder:
             start = 0.0 if context.init is None else float(context.init["value"][0])
             return {"value": np.array([name, start])}
 
-        return jobs.Analysis(key, "fake", compute, lambda n, d: {"value": (2,)}, slow=slow)
+        return job_types.Analysis(key, "fake", compute, lambda n, d: {"value": (2,)}, slow=slow)
 
 
 def request(name, analysis, init=None):
-    return jobs.Request(identity=("r", name, analysis.key) + (() if init is None else (init.identity,)),
+    return job_types.Request(identity=("r", name, analysis.key) + (() if init is None else (init.identity,)),
                         load=lambda: np.full((3, 2), float(name), np.float32), analysis=analysis,
                         labels=np.zeros(3, np.int32), description="frame %s" % name, init=init)
 
@@ -85,7 +85,7 @@ def test_a_failed_frame_fails_the_frames_that_start_from_it():
     def compute(data, labels, context):
         raise ValueError("damaged record")
 
-    broken = jobs.Analysis("broken", "broken", compute, lambda n, d: {}, slow=True)
+    broken = job_types.Analysis("broken", "broken", compute, lambda n, d: {}, slow=True)
     pool = jobs.Jobs(wait_seconds=2.0)
     first = request(1, broken)
     with pytest.raises(ValueError, match="damaged record"):
@@ -100,7 +100,7 @@ def test_an_abandoned_job_stops_and_quick_work_never_waits(recorder):
     wait_for(lambda: recorder.started == [1.0])
     # PCA runs in the quick lane at once, while the t-SNE-like job runs.
     start = time.perf_counter()
-    pca = jobs.Request(("pca",), lambda: DATA, analyses.point_projection("pca"), LABELS, "pca")
+    pca = job_types.Request(("pca",), lambda: DATA, analyses.point_projection("pca"), LABELS, "pca")
     (result,) = pool.run([pca], interval=0.01)
     assert time.perf_counter() - start < 2.0 and result["points"].shape == (30, 2)
     # Nobody polls the slow job any more: it stops within the linger time and a check.

@@ -1,6 +1,6 @@
 """The analyses the routes ask `jobs.Jobs` for: what each computes and caches.
 
-Each returns a `jobs.Analysis` whose `compute` turns one record's `[N, D]`
+Each returns a `job_types.Analysis` whose `compute` turns one record's `[N, D]`
 activations (or a sequence's, for the joint PCA) and the `[N]` labels into a
 dict of plain arrays, and whose
 `shapes` says which arrays of which shapes a (cached) result must hold.
@@ -10,7 +10,7 @@ Every result counts the `non_finite` activation values it replaced by 0.
 import numpy as np
 
 from nnviz_tb.analysis import finite, metrics, neurons, projection, sequence
-from nnviz_tb.plugin.jobs import Analysis, Stopped
+from nnviz_tb.plugin.job_types import Analysis, Stopped
 
 
 def point_projection(method, perplexity=sequence.DEFAULT_PERPLEXITY, seed=0):

@@ -20,7 +20,7 @@ import functools
 from tensorboard import errors
 
 from nnviz_tb.analysis import sequence
-from nnviz_tb.plugin import analyses, jobs
+from nnviz_tb.plugin import analyses, job_types
 
 METHODS = ("pca", "joint_pca", "tsne")
 MIN_PERPLEXITY, MAX_PERPLEXITY = 2.0, 100.0
@@ -55,11 +55,11 @@ class Frame:
 
 @dataclasses.dataclass
 class Status:
-    """The frames asked for (None for those not ready), the job progress (`jobs.Progress`),
+    """The frames asked for (None for those not ready), the job progress (`job_types.Progress`),
     notes, and whether the frames share their axes (no rotation may align them)."""
 
     frames: list
-    progress: jobs.Progress
+    progress: job_types.Progress
     notes: list
     shared_axes: bool = False
 
@@ -69,7 +69,7 @@ class Status:
 
 
 class RunFrames:
-    """The frames of one run: builds their `jobs.Request`s and reads what is ready.
+    """The frames of one run: builds their `job_types.Request`s and reads what is ready.
 
     Args:
       data: The `run_data.RunData`; `ctx`, `experiment_id`, `run`, `entry`, `probe`: the run.
@@ -102,7 +102,7 @@ class RunFrames:
         return Status(frames, progress, notes)
 
     def request(self, key, params):
-        """The `jobs.Request` of frame `key` (t-SNE: with the chain of frames it starts from)."""
+        """The `job_types.Request` of frame `key` (t-SNE: with the chain of frames it starts from)."""
         if params.method != "tsne":
             return self.record_request(key, analyses.point_projection(params.method))
         if (key, params) in self._built:
@@ -123,10 +123,10 @@ class RunFrames:
         return init
 
     def joint_request(self, layer):
-        """The `jobs.Request` of one PCA of every recorded epoch of `layer` (shared axes)."""
+        """The `job_types.Request` of one PCA of every recorded epoch of `layer` (shared axes)."""
         records = [self._entry.activations[layer][e] for e in sorted(self._entry.activations[layer])]
-        loaders = jobs.FrameSet(self._loader(record) for record in records)
-        return jobs.Request(
+        loaders = job_types.FrameSet(self._loader(record) for record in records)
+        return job_types.Request(
             identity=(self._eid, self._run, "joint_pca", tuple((r.tag, r.wall_time) for r in records)),
             load=lambda: loaders, analysis=analyses.joint_projection(len(records)), labels=self._probe.labels,
             description="PCA with shared axes of run %r, layer %r, %d epochs" % (self._run, layer, len(records)))
@@ -149,7 +149,7 @@ class RunFrames:
         if record is None:
             raise errors.NotFoundError("No activations of layer %r at epoch %d in run %r." % (layer, epoch, self._run))
         identity = (self._eid, self._run, record.tag, record.wall_time, analysis.key)
-        return jobs.Request(
+        return job_types.Request(
             identity=identity if init is None else identity + (init.identity,),
             load=self._loader(record), analysis=analysis, labels=self._probe.labels,
             description="%s of run %r, layer %r, epoch %d" % (analysis.title, self._run, layer, epoch),
