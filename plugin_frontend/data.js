@@ -17,7 +17,7 @@ function permutation(n, seed = 7) {
  *   for the frames not finished yet.
  * @param {number} numClasses
  * @param {{layer: ?string, epoch: ?number}[]} expected What the frames are expected to be (names of
- *   unfinished frames), used when their number matches.
+ *   unfinished frames), used when the answer has no `frame_keys` and their number matches.
  * @returns {{labels: Int32Array, numClasses: number, counts: number[], order: Int32Array,
  *   frames: ?{layer: string, epoch: number, nh: ?number, predictions: ?number[], xy: Float32Array,
  *   partial: boolean, extent?: number}[], keys: {layer: ?string, epoch: ?number}[],
@@ -42,8 +42,10 @@ export function buildSequence(json, numClasses, expected = []) {
     partial: Boolean(frame.partial),
   });
   const unknown = { layer: null, epoch: null };
+  const named = json.frame_keys?.length === frames.length ? json.frame_keys
+    : expected.length === frames.length ? expected : null;
   const keys = frames.map((frame, i) =>
-    frame ? { layer: frame.layer, epoch: frame.epoch } : expected.length === frames.length ? expected[i] : unknown);
+    frame ? { layer: frame.layer, epoch: frame.epoch } : named ? named[i] : unknown);
   const complete = frames.every((frame) => frame && !frame.partial);
   const finished = frames.filter((frame) => frame && !frame.partial);
   for (const frame of frames) if (frame?.partial) frame.extent = extentOf([frame]);

@@ -88,9 +88,26 @@ def test_tsne_reports_progress_then_is_cached(digits_logdir, cache_dir):
     assert fresh.get(ROUTE + "/projection?run=mlp&layer=hidden1&epoch=1&method=tsne").status_code == 200
 
 
+def test_a_computing_sequence_answers_with_its_finished_frames(client):
+    response = client.get(ROUTE + "/evolution?run=mlp&over=epochs&layer=output&method=tsne&seed=7")
+    body = json.loads(response.get_data())
+    assert response.status_code == 202 and body["status"] == "computing"
+    assert body["frame_keys"] == [{"layer": "output", "epoch": e} for e in range(4)]
+    assert len(body["frames"]) == body["frames_total"] == 4 and 0 <= body["frames_done"] < 4
+    assert body["eta_seconds"] is None or body["eta_seconds"] >= 0
+    while body["status"] == "computing":  # Finished frames come as they are done.
+        done = [f for f in body["frames"] if f and not f.get("partial")]
+        assert len(done) == body["frames_done"] and all(len(f["points"]) == 500 for f in done)
+        time.sleep(0.2)
+        body = json.loads(client.get(ROUTE + "/evolution?run=mlp&over=epochs&layer=output&method=tsne&seed=7")
+                          .get_data())
+    assert [f["epoch"] for f in body["frames"]] == [0, 1, 2, 3]
+
+
 def test_evolution_over_layers_and_epochs(client):
     status, body = get_json(client, "/evolution?run=mlp&over=layers&epoch=2&method=pca")
     assert status == 200
+    assert body["frame_keys"] == [{"layer": f["layer"], "epoch": f["epoch"]} for f in body["frames"]]
     assert [(f["layer"], f["epoch"]) for f in body["frames"]] == [("hidden1", 2), ("hidden2", 2), ("output", 2)]
     status, body = get_json(client, "/evolution?run=mlp&over=epochs&layer=hidden1&method=pca&epochs=0,2,3")
     assert [f["epoch"] for f in body["frames"]] == [0, 2, 3]

@@ -96,7 +96,8 @@ class Activations:
 
         While computing (`"status": "computing"`), `frames` holds the frames
         finished so far (None for the others; `"partial": true` for a t-SNE
-        still being optimised), aligned in order, with `frames_done`,
+        still being optimised), aligned in order, `frame_keys` naming every
+        frame (`{"layer", "epoch"}`), with `frames_done`,
         `frames_total` and `eta_seconds`. With `bundle`, a ready answer also
         holds each point's trail through the frames, bundled per class
         (`trails`: `{"samples": S, "points": [N][(F - 1) * S + 1][2]}`).
@@ -113,6 +114,7 @@ class Activations:
                      for f, p in zip(shown, points))
         result = {"status": "ready" if status.ready else "computing", "over": over,
                   "labels": probe.labels.tolist(), "k": metrics.DEFAULT_K, "notes": notes,
+                  "frame_keys": [{"layer": layer, "epoch": e} for layer, e in keys],
                   "frames": [None if f is None else next(drawn) for f in status.frames]}
         if not status.ready:
             result.update(progress=status.progress.fraction, eta_seconds=_seconds(status.progress.eta_seconds),
