@@ -164,3 +164,28 @@ def test_two_slow_threads_advance_two_chains_and_background_takes_one(recorder):
     assert len(recorder.started) == 3  # The second background job waits for the first.
     recorder.release.set()
     wait_for(lambda: len(recorder.finished) == 4)
+
+
+def test_a_frame_set_is_read_one_frame_at_a_time():
+    import weakref
+
+    live, peak = set(), [0]
+
+    def loader(i):
+        def load():
+            frame = np.full((30, 4), float(i), np.float32)
+            live.add(id(frame))
+            peak[0] = max(peak[0], len(live))
+            weakref.finalize(frame, live.discard, id(frame))
+            return frame
+        return load
+
+    def compute(frames, labels, context):
+        return {"value": np.array([sum(float(load()[0, 0]) for load in frames)])}
+
+    analysis = job_types.Analysis("sum", "sum", compute, lambda n, d: {"value": (1,)})
+    frames = job_types.FrameSet(loader(i) for i in range(6))
+    request = job_types.Request(("frames",), lambda: frames, analysis, np.zeros(30, np.int32), "frame set")
+    (result,) = jobs.Jobs(wait_seconds=0.05).run([request])
+    assert result["value"][0] == 15.0 and frames.shape == (30, 4)
+    assert peak[0] <= 2  # The one being hashed, and the next being read: never all six.

@@ -34,9 +34,9 @@ def default_cache_dir():
 
 
 def digest(frames, labels, analysis_key, parent_digest=None):
-    """Hex SHA-256 of a result's inputs: `frames` is one `[N, D]` array or a list of them."""
+    """Hex SHA-256 of a result's inputs: `frames` is an iterable of `[N, D]` arrays (read one at a time)."""
     hasher = hashlib.sha256()
-    for data in frames if isinstance(frames, list) else [frames]:
+    for data in frames:
         data = np.ascontiguousarray(data)
         hasher.update(data.data)  # The buffer itself: no copy.
         hasher.update(("%s|%s|" % (data.shape, data.dtype)).encode())

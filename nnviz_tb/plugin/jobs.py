@@ -287,16 +287,13 @@ class Jobs:
             with self._changed:
                 init, parent_digest = self._memory[request.init.identity]
         data = request.load()
-        if isinstance(data, FrameSet):
-            frames = []
-            for load in data:  # Read once to hash; the analysis reads them again, one at a time.
-                frames.append(np.ascontiguousarray(load()))
-                key = cache_files.digest(frames, request.labels, request.analysis.key, parent_digest)
-            data.shape = frames[0].shape
-            del frames
+        if isinstance(data, FrameSet):  # Read once to hash, one at a time; the analysis reads them again.
+            shapes = []
+            key = cache_files.digest(_read_each(data, shapes), request.labels, request.analysis.key, parent_digest)
+            data.shape = shapes[0]
         else:
             data = np.ascontiguousarray(data)
-            key = cache_files.digest(data, request.labels, request.analysis.key, parent_digest)
+            key = cache_files.digest([data], request.labels, request.analysis.key, parent_digest)
         result = self._files.read(key, request.analysis.shapes(*data.shape))
         if result is None:
             result = self._run(job, data, init)
@@ -333,6 +330,14 @@ def _chain(request):
     while request is not None:
         yield request
         request = request.init
+
+
+def _read_each(loaders, shapes):
+    """Yields each loader's array in turn (only one held at a time), appending its shape to `shapes`."""
+    for load in loaders:
+        frame = np.ascontiguousarray(load())
+        shapes.append(frame.shape)
+        yield frame
 
 
 def _kind(request):
