@@ -6,7 +6,6 @@ from sklearn.decomposition import PCA
 from nnviz_tb.analysis.finite import finite_scaled
 
 METHODS = ("pca", "tsne")
-TSNE_PERPLEXITY = 30.0  # As in Rauber et al. (2017).
 
 
 def project(data, method, progress=None, random_state=0, init=None):
@@ -52,7 +51,7 @@ def _pca(data, random_state):
 def _tsne(data, progress, random_state, init):
     from nnviz_tb.analysis import sequence  # Imported here: sequence imports this module.
 
-    return sequence.tsne_frame(data, init=init, perplexity=TSNE_PERPLEXITY, seed=random_state, progress=progress)
+    return sequence.tsne_frame(data, init=init, seed=random_state, progress=progress)
 
 
 def canonical(points):
