@@ -5,21 +5,17 @@ sentences about what the tab shows differently from what was recorded
 (non-finite values drawn as 0, sampled neurons, unreadable predictions).
 """
 
-import collections
 import hashlib
-import threading
 
 import numpy as np
 from tensorboard import errors
 
 from nnviz_tb.analysis import metrics, projection
-from nnviz_tb.plugin import analyses, frames, routing, thumbnails, trails
+from nnviz_tb.plugin import analyses, frames, lru, routing, thumbnails, trails
 from nnviz_tb.plugin.corrupt import CorruptDataError
 
 
-_POINT_LISTS = collections.OrderedDict()  # sha1 of points -> their JSON lists, for answers polled again
-_POINT_LISTS_ENTRIES = 256
-_POINT_LISTS_LOCK = threading.Lock()
+_POINT_LISTS = lru.Lru(256)  # sha1 of points -> their JSON lists, for answers polled again
 
 
 def _points_json(points):
@@ -27,16 +23,7 @@ def _points_json(points):
     is polled every 0.5 s while it computes: building N small lists each time costs ~20 ms a frame)."""
     points = np.ascontiguousarray(points, np.float32)
     key = hashlib.sha1(points.data).digest() + str(points.shape).encode()
-    with _POINT_LISTS_LOCK:
-        if key in _POINT_LISTS:
-            _POINT_LISTS.move_to_end(key)
-            return _POINT_LISTS[key]
-    lists = np.round(points.astype(np.float64), 4).tolist()
-    with _POINT_LISTS_LOCK:
-        _POINT_LISTS[key] = lists
-        while len(_POINT_LISTS) > _POINT_LISTS_ENTRIES:
-            _POINT_LISTS.popitem(last=False)
-    return lists
+    return _POINT_LISTS.get(key, lambda: np.round(points.astype(np.float64), 4).tolist())
 
 
 class Activations:

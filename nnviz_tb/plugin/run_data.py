@@ -13,7 +13,6 @@ TensorBoard has loaded (itself up to its `--reload_interval`, 5 s by
 default, behind the event files).
 """
 
-import collections
 import dataclasses
 import os
 import threading
@@ -24,6 +23,7 @@ from tensorboard import errors
 from tensorboard.data import provider
 
 from nnviz_tb import metadata
+from nnviz_tb.plugin import lru
 from nnviz_tb.plugin.corrupt import CorruptDataError
 
 REUSE_FACTOR = 10  # A listing serves this many times as long as it took (listing <= ~1/10 of the time) ...
@@ -115,10 +115,8 @@ class RunData:
 
     def __init__(self, data_provider, cache_entries=64, clock=time.monotonic):
         self._provider = data_provider
-        self._cache = collections.OrderedDict()
-        self._predictions = collections.OrderedDict()  # Decoded predictions, by record.
-        self._cache_entries = cache_entries
-        self._lock = threading.Lock()
+        self._probes = lru.Lru(cache_entries)
+        self._predictions = lru.Lru(_PREDICTION_ENTRIES)  # Decoded predictions, by record.
         self._clock = clock
         self._reuse = caches_enabled()
         self._index_lock = threading.Lock()
@@ -198,21 +196,8 @@ class RunData:
         """
         if entry.probe is None:
             raise errors.NotFoundError("Run %r has no activations." % (run,))
-        return self._cached(self._cache, self._cache_entries, (experiment_id, run, entry.probe.wall_time),
-                            lambda: _decode_probe(run, self.read_blobs(ctx, experiment_id, run, entry.probe)))
-
-    def _cached(self, cache, entries, key, compute):
-        """`cache[key]`, computed by `compute()` if missing (least recently used beyond `entries` dropped)."""
-        with self._lock:
-            if key in cache:
-                cache.move_to_end(key)
-                return cache[key]
-        value = compute()
-        with self._lock:
-            cache[key] = value
-            while len(cache) > entries:
-                cache.popitem(last=False)
-        return value
+        return self._probes.get((experiment_id, run, entry.probe.wall_time),
+                                lambda: _decode_probe(run, self.read_blobs(ctx, experiment_id, run, entry.probe)))
 
     def read_activations(self, ctx, experiment_id, run, record, probe):
         """The float32 `[N, D]` activations of one summary; raises `CorruptDataError`."""
@@ -220,8 +205,8 @@ class RunData:
 
     def read_predictions(self, ctx, experiment_id, run, record, probe):
         """int32 `[N]` predicted classes in `probe`'s class ids (-1: another class); cached."""
-        return self._cached(self._predictions, _PREDICTION_ENTRIES, (experiment_id, run, record.tag, record.wall_time),
-                            lambda: self._decode_predictions(ctx, experiment_id, run, record, probe))
+        return self._predictions.get((experiment_id, run, record.tag, record.wall_time),
+                                     lambda: self._decode_predictions(ctx, experiment_id, run, record, probe))
 
     def _decode_predictions(self, ctx, experiment_id, run, record, probe):
         predictions = self._read_checked(ctx, experiment_id, run, record, metadata.check_predictions,
