@@ -95,7 +95,10 @@ def test_a_new_epoch_computes_one_frame(tmp_path, monkeypatch):
     status, body = get_json(client, path)
     assert status == 200 and len(body["frames"]) == 3
     assert len(computed) == 4  # Epochs 0-2 of layer b, and epoch 0 of layer a (b's epoch 0 starts from it).
-    writer = NnvizWriter(str(tmp_path / "logs" / "run"))  # Epoch 3, as a resumed training writes it.
+    # Epoch 3, as a resumed training writes it: a second later, so its event file's name sorts after the
+    # first one's (TensorBoard's Python loader skips a file named lexicographically earlier).
+    time.sleep(1.1)
+    writer = NnvizWriter(str(tmp_path / "logs" / "run"))
     values = {n: np.random.default_rng(3).normal(size=(40, 5)).astype("float32") + labels[:, None] for n in "ab"}
     writer.write_epoch(3, values, labels, {n: "none" for n in "ab"})
     writer.close()
