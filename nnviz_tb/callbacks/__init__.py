@@ -3,5 +3,6 @@
 from nnviz_tb.callbacks.activation_logger import ActivationLogger
 from nnviz_tb.callbacks.correlation_logger import CorrelationLogger
 from nnviz_tb.callbacks.gradient_stats_logger import GradientStatsLogger
+from nnviz_tb.callbacks.tensorboard import TensorBoard
 
-__all__ = ["ActivationLogger", "CorrelationLogger", "GradientStatsLogger"]
+__all__ = ["ActivationLogger", "CorrelationLogger", "GradientStatsLogger", "TensorBoard"]

@@ -7,7 +7,7 @@ import keras
 from keras.src.utils import io_utils
 
 from nnviz_tb import layer_outputs, prediction, probe as probe_lib
-from nnviz_tb.callbacks import distribution
+from nnviz_tb.callbacks import distribution, steps
 from nnviz_tb.summary import NnvizWriter
 
 
@@ -54,9 +54,10 @@ def check_layer_names(name, value, allow_all=False):
 class EpochRecorder(keras.callbacks.Callback):
     """Base of the loggers that record the model's state at chosen epochs.
 
-    Steps are epochs: step 0 is recorded at the first `on_epoch_begin` of a
-    `fit` that starts at epoch 0 (before any training), then step `e` after
-    every `every_n_epochs`-th epoch, and the last epoch of each `fit`. Only
+    Steps are epochs trained (`nnviz_tb.callbacks.steps`): step 0 is
+    recorded at the first `on_epoch_begin` of a `fit` that starts at epoch 0
+    (before any training), then step `e` after every `every_n_epochs`-th
+    epoch, and the last epoch of each `fit`. Only
     the chief worker of a `tf.distribute` cluster writes: its `NnvizWriter`
     is created in `on_train_begin` and closed in `on_train_end`.
 
@@ -84,6 +85,7 @@ class EpochRecorder(keras.callbacks.Callback):
         if self._first_epoch is not None:
             return
         self._first_epoch = epoch
+        steps.warn_if_trained_before(self.model, epoch)
         if epoch == 0:  # Resumed runs (initial_epoch > 0) recorded this already.
             self._step(0)
 
