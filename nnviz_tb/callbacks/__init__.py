@@ -2,6 +2,7 @@
 
 from nnviz_tb.callbacks.activation_logger import ActivationLogger
 from nnviz_tb.callbacks.correlation_logger import CorrelationLogger
+from nnviz_tb.callbacks.embedding_logger import EmbeddingLogger
 from nnviz_tb.callbacks.gradient_stats_logger import GradientStatsLogger
 from nnviz_tb.callbacks.tensorboard import TensorBoard
 
