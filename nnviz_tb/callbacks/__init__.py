@@ -6,4 +6,4 @@ from nnviz_tb.callbacks.embedding_logger import EmbeddingLogger
 from nnviz_tb.callbacks.gradient_stats_logger import GradientStatsLogger
 from nnviz_tb.callbacks.tensorboard import TensorBoard
 
-__all__ = ["ActivationLogger", "CorrelationLogger", "GradientStatsLogger", "TensorBoard"]
+__all__ = ["ActivationLogger", "CorrelationLogger", "EmbeddingLogger", "GradientStatsLogger", "TensorBoard"]
