@@ -104,6 +104,15 @@ export async function fetchNeurons({ run, layer, epoch, method }, { signal, onPr
   return { ...positions, ...scores, notes: [...(positions.notes ?? []), ...(scores.notes ?? [])] };
 }
 
+/**
+ * One neuron's activations over the probe at one layer and epoch (see ./neuron_activations):
+ * `{values: Float32Array, min, max, num_neurons}`.
+ */
+export async function fetchNeuronActivations({ run, layer, epoch, neuron }, signal) {
+  const body = (await getJson("neuron_activations", { run, layer, epoch, neuron }, signal)).body;
+  return { ...body, values: Float32Array.from(body.values) };
+}
+
 export function thumbnailUrl(run, index) {
   return url("thumbnail", { run, index });
 }

@@ -1,10 +1,11 @@
 // The nnviz tab: selectors and class legend on the left, the evolution views on the right.
 // TensorBoard serves this file at ./index.js and the other modules at ./static/<path>.
 
-import { fetchEvolution, fetchNeurons, fetchRuns, fetchThumbnailAtlas } from "./static/api.js";
+import { fetchEvolution, fetchNeuronActivations, fetchNeurons, fetchRuns, fetchThumbnailAtlas } from "./static/api.js";
 import { classColors } from "./static/colors.js";
 import { buildNeurons, buildSequence } from "./static/data.js";
 import { element } from "./static/dom.js";
+import { ColorKey } from "./static/views/color_key.js";
 import { CompareMode } from "./static/views/compare_mode.js";
 import { Controls } from "./static/views/controls.js";
 import { CorrelationMode } from "./static/views/correlation_mode.js";
@@ -55,6 +56,7 @@ class App {
     this.sidebar = root.appendChild(element("aside", "sidebar"));
     const main = root.appendChild(element("main", "main"));
     this.controls = new Controls(this.sidebar, (change) => this.change(change));
+    this.colorKey = new ColorKey(this.sidebar);
     this.legend = new Legend(this.sidebar, () => this.view?.redraw());
     this.detail = new Detail(this.sidebar, () => this.select(null));
     this.sidebar.appendChild(element("p", "hint", `A run missing? ${SKIPPED_NAMES}`));
@@ -65,11 +67,14 @@ class App {
     this.state = {
       run: null, mode: "layers", method: "pca", neuronMethod: "mds", perplexity: 30, seed: 0, layer: null, epoch: null,
       trailCount: DEFAULT_TRAILS, trailStyle: "straight", trailFilter: "sample", pointStyle: "points",
+      colorBy: "class", colorLayer: null, colorNeuron: 0, dragMode: "select",
     };
     this.display = {
       colors: [], classNames: [], visible: this.legend.visible, tooltip: new Tooltip(body),
       trailCount: DEFAULT_TRAILS, trailFilter: "sample", pointStyle: "points", atlas: null, selection: null,
       select: (points) => this.select(points),
+      colorBy: "class", dragMode: "select", events: new EventTarget(),
+      neuronValues: (epoch) => this.neuronValues(epoch ?? this.state.epoch),
       legendItems() { // A method: displays derived from this one (compare mode) list their own classes.
         return this.colors
           .map((color, label) => ({ name: this.classNames[label] ?? String(label), hex: color.hex, label }))
@@ -80,6 +85,7 @@ class App {
     this.view = null;
     this.requestKey = null;
     this.request = null;
+    this.neurons = new Map(); // "run/layer/neuron/epoch" -> the neuron's values, or a pending fetch.
   }
 
   /** Reads the list of runs; new epochs appear while the user's selection stays. */
@@ -112,19 +118,55 @@ class App {
     state.run = run;
     if (!layers.includes(state.layer)) state.layer = layers[Math.max(0, layers.length - 2)];
     if (!epochs.includes(state.epoch)) state.epoch = epochs[epochs.length - 1];
+    if (!layers.includes(state.colorLayer)) state.colorLayer = state.layer;
   }
 
   change(change) {
     if (change.mode && this.state.mode === "epochs" && this.view?.epoch != null) this.state.epoch = this.view.epoch;
-    Object.assign(this.state, change);
-    if (change.run) this.selectRun(change.run);
-    for (const key of ["trailCount", "trailFilter", "pointStyle"]) {
+    const { run, ...rest } = change;
+    Object.assign(this.state, rest);
+    if (run) this.selectRun(run); // Before state.run changes: it loads the new run's atlas.
+    if ("colorBy" in change || "colorLayer" in change || "colorNeuron" in change || run) this.showColorKey();
+    for (const key of ["trailCount", "trailFilter", "pointStyle", "colorBy", "dragMode"]) {
       if (key in change) {
         this.display[key] = change[key];
         this.view?.redraw();
       }
     }
     this.update();
+  }
+
+  /**
+   * The values of the neuron chosen in "Colour points by" at `epoch` (`{values, min, max, ...}`),
+   * or null while they load (then the plots are redrawn when they are there).
+   */
+  neuronValues(epoch) {
+    const { run, colorLayer: layer, colorNeuron: neuron } = this.state;
+    const key = JSON.stringify([run, layer, neuron, epoch]);
+    const known = this.neurons.get(key);
+    if (known) return known.values ? known : null;
+    const pending = { values: null };
+    this.neurons.set(key, pending);
+    fetchNeuronActivations({ run, layer, epoch, neuron }).then(
+      (answer) => {
+        Object.assign(pending, answer);
+        if (this.neurons.get(key) !== pending) return;
+        this.showColorKey(pending);
+        this.view?.redraw();
+      },
+      (error) => { // Kept: not asked again until another neuron is chosen.
+        if (key === JSON.stringify([this.state.run, this.state.colorLayer, this.state.colorNeuron, epoch])) {
+          this.showColorKey(null, `Could not load the neuron's activations: ${error.message}`);
+        }
+      },
+    );
+    return null;
+  }
+
+  /** The key of the colours; `neuron`: the values of the neuron shown last. */
+  showColorKey(neuron = null, error = null) {
+    if (!neuron && !error) this.neurons.clear(); // Another neuron: fetched again.
+    this.colorKey.show(this.state.colorBy, neuron, error);
   }
 
   /** Loads the thumbnail atlas of `run` (drawn by the "Thumbnails" point style). */

@@ -17,16 +17,37 @@ export function fitCanvas(canvas) {
   return { ctx, width, height };
 }
 
-/** Pixel positions `[x0, y0, ...]` of data points in [-extent, extent]², y pointing up. */
-export function toPixels(xy, extent, width, height, out = new Float32Array(xy.length)) {
-  const scale = (Math.min(width, height) / 2 - PADDING_PX) / extent;
-  const cx = width / 2;
-  const cy = height / 2;
+/**
+ * Pixel positions `[x0, y0, ...]` of data points in [-extent, extent]², y pointing up; `zoom`
+ * (`{x, y, k}`: the data point at the centre, magnification) shows a part of that square.
+ */
+export function toPixels(xy, extent, width, height, out = new Float32Array(xy.length), zoom = NO_ZOOM) {
+  const scale = (zoom.k * (Math.min(width, height) / 2 - PADDING_PX)) / extent;
+  const cx = width / 2 - zoom.x * scale;
+  const cy = height / 2 + zoom.y * scale;
   for (let i = 0; i < xy.length; i += 2) {
     out[i] = cx + xy[i] * scale;
     out[i + 1] = cy - xy[i + 1] * scale;
   }
   return out;
+}
+
+export const NO_ZOOM = Object.freeze({ x: 0, y: 0, k: 1 });
+const MAX_ZOOM = 64;
+
+/** `zoom` magnified by `factor` (1 at least, 64 at most) keeping the data point under pixel (px, py) there. */
+export function zoomAround(zoom, factor, px, py, extent, width, height) {
+  const k = Math.min(MAX_ZOOM, Math.max(1, zoom.k * factor));
+  if (k === 1) return NO_ZOOM;
+  const [before, after] = [zoom.k, k].map((z) => (z * (Math.min(width, height) / 2 - PADDING_PX)) / extent);
+  const [dx, dy] = [px - width / 2, height / 2 - py];
+  return { x: zoom.x + dx / before - dx / after, y: zoom.y + dy / before - dy / after, k };
+}
+
+/** `zoom` moved so that the picture follows a drag of (dx, dy) pixels. */
+export function panned(zoom, dx, dy, extent, width, height) {
+  const scale = (zoom.k * (Math.min(width, height) / 2 - PADDING_PX)) / extent;
+  return { x: zoom.x - dx / scale, y: zoom.y + dy / scale, k: zoom.k };
 }
 
 /** Index of the visible point nearest to (x, y) within `maxDistance` pixels, or -1. */
@@ -53,12 +74,13 @@ export function pointRadius(count, width) {
 }
 
 /**
- * A small filled disc to stamp with `drawImage` (much faster than one `arc` per point); SVG
- * exports draw it as a circle (`svgCircle`).
+ * A small filled disc to stamp with `drawImage` (much faster than one `arc` per point), with an
+ * optional outline (`stroke`, `lineWidth` CSS px); SVG exports draw it as a circle (`svgCircle`).
  */
-export function discSprite(fill, radius) {
+export function discSprite(fill, radius, stroke = null, lineWidth = 1.5) {
   const ratio = window.devicePixelRatio || 1;
-  const size = Math.ceil(2 * radius * ratio) + 2;
+  const outer = radius + (stroke ? lineWidth / 2 : 0);
+  const size = Math.ceil(2 * outer * ratio) + 2;
   const image = document.createElement("canvas");
   image.width = image.height = size;
   const ctx = image.getContext("2d");
@@ -66,6 +88,11 @@ export function discSprite(fill, radius) {
   ctx.beginPath();
   ctx.arc(size / 2, size / 2, radius * ratio, 0, 2 * Math.PI);
   ctx.fill();
-  image.svgCircle = { fill, radius };
+  if (stroke) {
+    ctx.strokeStyle = stroke;
+    ctx.lineWidth = lineWidth * ratio;
+    ctx.stroke();
+  }
+  image.svgCircle = { fill, radius, stroke, lineWidth };
   return { image, size: size / ratio };
 }

@@ -168,6 +168,27 @@ class Activations:
             class_names=names,
         )
 
+    def neuron_impl(self, ctx, experiment_id, run, layer, epoch, neuron):
+        """One neuron's activations over the probe (the colour scale of "colour by neuron"):
+        `{"status": "ready", layer, epoch, neuron, num_neurons, values: [N], min, max}`.
+
+        `neuron` counts the recorded features of the layer (a conv layer's channels after
+        its reduction); non-finite values are sent as 0.
+        """
+        entry = self._data.run(ctx, experiment_id, run)
+        probe = self._data.probe(ctx, experiment_id, run, entry)
+        record = entry.activations.get(layer, {}).get(epoch)
+        if record is None:
+            raise errors.NotFoundError("No activations of layer %r at epoch %d in run %r." % (layer, epoch, run))
+        activations = self._data.read_activations(ctx, experiment_id, run, record, probe)
+        if neuron >= activations.shape[1]:
+            raise errors.InvalidArgumentError("Parameter 'neuron' must be below %d (the features of layer %r); got %d." % (
+                activations.shape[1], layer, neuron))
+        values = np.nan_to_num(activations[:, neuron].astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+        return {"status": "ready", "layer": layer, "epoch": epoch, "neuron": neuron,
+                "num_neurons": int(activations.shape[1]), "values": np.round(values, 5).tolist(),
+                "min": float(values.min()), "max": float(values.max())}
+
     def thumbnail_impl(self, ctx, experiment_id, run, index=None):
         """PNG bytes of one probe point's thumbnail, or with no `index` of them all.
 

@@ -85,6 +85,7 @@ class NnvizPlugin(base_plugin.TBPlugin):
             "/evolution": self._serve_evolution,
             "/neurons": self._serve_neurons,
             "/discriminative": self._serve_discriminative,
+            "/neuron_activations": self._serve_neuron_activations,
             "/thumbnail": self._serve_thumbnail,
             "/thumbnails": self._serve_thumbnails,
             "/correlations": self._serve_correlations,
@@ -171,6 +172,12 @@ class NnvizPlugin(base_plugin.TBPlugin):
     @cached
     def _serve_discriminative(self, request):
         return job_response(request, self._activations.discriminative_impl(*context(request), *record_params(request)))
+
+    @route
+    @cached
+    def _serve_neuron_activations(self, request):
+        return json_response(request, self._activations.neuron_impl(
+            *context(request), *record_params(request), int_param(request, "neuron")))
 
     @route
     def _serve_thumbnail(self, request):

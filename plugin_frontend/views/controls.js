@@ -2,6 +2,7 @@
 // how points and trails are drawn.
 
 import { element } from "../dom.js";
+import { COLOR_BY } from "./point_colors.js";
 
 const MODES = [
   ["layers", "Across layers"],
@@ -40,6 +41,11 @@ const TRAIL_FILTERS = [
   ["sample", "A fixed sample"],
   ["misclassified", "Misclassified points"],
 ];
+const DRAG_MODES = [
+  ["select", "Select"],
+  ["pan", "Pan"],
+];
+const DRAG_HELP = "Scroll on a plot to zoom, double-click to see all; Shift+drag does the other of select and pan.";
 const POINT_STYLES = [
   ["points", "Dots"],
   ["thumbnails", "Thumbnails"],
@@ -89,6 +95,18 @@ export class Controls {
     setOptions(this.trailFilter, TRAIL_FILTERS, "sample");
     this.pointStyle = element("select", "point-style-select");
     setOptions(this.pointStyle, POINT_STYLES, "points");
+    this.colorBy = element("select", "color-by-select");
+    setOptions(this.colorBy, COLOR_BY, "class");
+    this.colorLayer = element("select", "color-layer-select");
+    this.colorNeuron = element("input", "color-neuron-input");
+    Object.assign(this.colorNeuron, { type: "number", min: "0", step: "1", title: "The neuron (a conv layer's channel)" });
+    this.dragMode = element("div", "segmented drag-mode");
+    this.dragButtons = DRAG_MODES.map(([value, text]) => {
+      const button = this.dragMode.appendChild(element("button", "segment", text));
+      button.dataset.drag = value;
+      button.addEventListener("click", () => onChange({ dragMode: value }));
+      return button;
+    });
     this.info = element("div", "run-info");
 
     field(this.root, "Run", this.run);
@@ -100,6 +118,12 @@ export class Controls {
     field(this.tsneFields, "Perplexity", this.perplexity).title = PERPLEXITY_HELP;
     field(this.tsneFields, "Seed", this.seed).title = SEED_HELP;
     this.pointField = field(this.root, "Draw points as", this.pointStyle);
+    this.colorField = field(this.root, "Colour points by", this.colorBy);
+    this.neuronFields = this.root.appendChild(element("div", "field-row neuron-fields"));
+    field(this.neuronFields, "Of layer", this.colorLayer);
+    field(this.neuronFields, "Neuron", this.colorNeuron);
+    this.dragField = field(this.root, "Drag on a plot to", this.dragMode);
+    this.dragField.appendChild(element("span", "field-help", DRAG_HELP));
     this.trailFields = [
       field(this.root, "Trails", this.trails),
       field(this.root, "Trails of", this.trailFilter),
@@ -126,11 +150,19 @@ export class Controls {
     this.trailStyle.addEventListener("change", () => onChange({ trailStyle: this.trailStyle.value }));
     this.trailFilter.addEventListener("change", () => onChange({ trailFilter: this.trailFilter.value }));
     this.pointStyle.addEventListener("change", () => onChange({ pointStyle: this.pointStyle.value }));
+    this.colorBy.addEventListener("change", () => onChange({ colorBy: this.colorBy.value }));
+    this.colorLayer.addEventListener("change", () => onChange({ colorLayer: this.colorLayer.value }));
+    this.colorNeuron.addEventListener("change", () => {
+      const value = Number(this.colorNeuron.value);
+      const valid = Number.isInteger(value) && value >= 0 && value <= Number(this.colorNeuron.max);
+      if (valid && this.colorNeuron.value !== "") onChange({ colorNeuron: value });
+      else this.colorNeuron.value = String(this.shown.colorNeuron); // Back to the value in use.
+    });
   }
 
   /**
    * Shows `state` (run, mode, layer, epoch, method, neuronMethod, perplexity, seed, trailCount,
-   * trailStyle, trailFilter, pointStyle) for the runs in `runs`.
+   * trailStyle, trailFilter, pointStyle, colorBy, colorLayer, colorNeuron, dragMode) for the runs in `runs`.
    */
   update(runs, state) {
     this.shown = state;
@@ -172,6 +204,14 @@ export class Controls {
     this.trailFilter.value = state.trailFilter;
     this.pointField.hidden = this.neuronMode || loggerView || !info.has_thumbnails;
     this.pointStyle.value = state.pointStyle;
+    const scatter = !this.neuronMode && !loggerView;
+    this.colorField.hidden = this.dragField.hidden = !scatter;
+    this.colorBy.value = state.colorBy;
+    this.neuronFields.hidden = !scatter || state.colorBy !== "neuron";
+    setOptions(this.colorLayer, info.layers.map((name) => [name, name]), state.colorLayer);
+    this.colorNeuron.max = String(Math.max(0, (byName[state.colorLayer]?.dim ?? 1) - 1));
+    if (document.activeElement !== this.colorNeuron) this.colorNeuron.value = String(state.colorNeuron);
+    for (const button of this.dragButtons) button.classList.toggle("active", button.dataset.drag === state.dragMode);
     this.info.textContent = {
       gradients: () => `${info.gradients.layers.length} layers · ${info.gradients.epochs.length} epochs of gradient statistics`,
       correlations: () => `${info.correlations.layers.length} layers · ${info.correlations.epochs.length} epochs of correlations`,

@@ -1,45 +1,75 @@
-// One projection on a canvas: points (or thumbnails), neighborhood hit, hover tooltip, and
-// brushing: drag a rectangle to select its points everywhere, click a point to select it alone,
-// click empty space to clear the selection.
+// One projection on a canvas: points (or thumbnails) coloured by class, prediction, correctness
+// or a neuron, neighborhood hit, hover tooltip linked to every plot, zoom and pan, and brushing.
+// Dragging brushes a rectangle (selects its points everywhere) or pans, as the sidebar's "Drag"
+// switch says (Shift does the other); wheel zooms, double-click shows the whole plot again;
+// clicking a point selects it alone, clicking empty space clears the selection.
 
-import { rgba, NEUTRAL } from "../colors.js";
-import { discSprite, nearestPoint, pointRadius, toPixels } from "../plot.js";
+import { NO_ZOOM, nearestPoint, panned, pointRadius, toPixels, zoomAround } from "../plot.js";
+import { element } from "../dom.js";
+import { openEnlarged } from "./enlarge.js";
+import { colorIndex, palette, PointSprites, selectedRadius } from "./point_colors.js";
 import { PlotView } from "./plot_view.js";
 import { paintThumbnails } from "./thumbnails.js";
 
-const POINT_ALPHA = 0.65;
-const FADED_ALPHA = 0.18;
 const HOVER_DISTANCE_PX = 8;
 const DRAG_THRESHOLD_PX = 4;
+const ZOOM_STEP = 1.25;
 const NH_HELP = "Neighborhood hit: the fraction of each point's k nearest 2-D neighbours that share its class, averaged.";
 const PENDING_HELP = "This projection is still being computed; it appears here when it is done.";
 const PARTIAL_HELP = "A provisional layout: t-SNE is still optimising this projection.";
+
+/** A CSS variable of the page (colours follow TensorBoard's light or dark theme). */
+export function themeColor(name) {
+  return getComputedStyle(document.body).getPropertyValue(name).trim() || "#212121";
+}
 
 export class ScatterView extends PlotView {
   /**
    * @param {HTMLElement} parent
    * @param {object} display Shared display state: colors, visible, selection, select(), tooltip,
-   *   pointStyle ("points" or "thumbnails"), atlas (thumbnail atlas or null).
-   * @param {string} className "small" or "large".
+   *   pointStyle ("points" or "thumbnails"), atlas (thumbnail atlas or null), colorBy,
+   *   neuronValues(epoch), dragMode ("select" or "pan"), events (an EventTarget: "hover").
+   * @param {string} className "small", "tiny", "large" or "enlarged".
    */
   constructor(parent, display, className) {
     super(parent, display, `scatter ${className}`);
     this.note.classList.add("plot-hit");
+    const stage = element("div", "plot-stage");
+    this.canvas.replaceWith(stage);
+    this.overlay = element("canvas", "plot-overlay");
+    stage.append(this.canvas, this.overlay);
+    const tools = this.root.querySelector(".plot-tools");
+    this.resetButton = tools.insertBefore(element("button", "link-button zoom-reset", "reset zoom"), tools.firstChild);
+    this.resetButton.title = "Show the whole projection again (or double-click the plot)";
+    this.resetButton.addEventListener("click", () => this.setZoom(NO_ZOOM));
+    if (className !== "enlarged") {
+      const enlarge = tools.appendChild(element("button", "link-button enlarge-button", "⤢"));
+      enlarge.title = "Show this plot large (Esc closes it)";
+      enlarge.addEventListener("click", () => openEnlarged(this));
+    }
     this.pixels = null;
     this.frame = null;
-    this.brush = null;
-    this.canvas.addEventListener("pointerdown", (event) => this.startBrush(event));
+    this.drag = null;
+    this.hovered = -1;
+    this.zoom = NO_ZOOM;
+    this.setZoom(NO_ZOOM);
+    this.spriteCache = new PointSprites();
+    this.canvas.addEventListener("pointerdown", (event) => this.startDrag(event));
     this.canvas.addEventListener("pointermove", (event) => this.pointerMove(event));
-    this.canvas.addEventListener("pointerup", (event) => this.endBrush(event));
-    this.canvas.addEventListener("mouseleave", () => display.tooltip.hide());
+    this.canvas.addEventListener("pointerup", (event) => this.endDrag(event));
+    this.canvas.addEventListener("mouseleave", () => this.leave());
+    this.canvas.addEventListener("dblclick", () => this.setZoom(NO_ZOOM));
+    this.canvas.addEventListener("wheel", (event) => this.wheel(event), { passive: false });
+    this.onHover = (event) => this.linkHover(event.detail);
+    display.events?.addEventListener("hover", this.onHover);
   }
 
   /**
    * Shows `frame`, or while its `xy` is missing an empty placeholder (state "pending"); a frame
    * still being optimised (`partial`) is drawn in its own `extent` (state "partial").
    * @param {object} sequence From `buildSequence`.
-   * @param {{title: string, xy: ?Float32Array, nh: ?number, predictions: ?number[], partial?: boolean,
-   *   extent?: number}} frame
+   * @param {{title: string, subtitle?: string, xy: ?Float32Array, nh: ?number, predictions: ?number[],
+   *   epoch?: number, partial?: boolean, extent?: number}} frame
    */
   show(sequence, frame) {
     this.sequence = sequence;
@@ -47,49 +77,90 @@ export class ScatterView extends PlotView {
     const state = !frame.xy ? "pending" : frame.partial ? "partial" : "ready";
     this.root.dataset.state = state;
     this.title.textContent = frame.title;
+    this.title.title = frame.subtitle ?? "";
     this.note.textContent = { pending: "computing…", partial: "refining…" }[state] ?? `NH ${frame.nh.toFixed(3)}`;
     this.note.title = { pending: PENDING_HELP, partial: PARTIAL_HELP }[state] ?? NH_HELP;
     if (state === "pending") this.pixels = null;
     this.draw();
+    this.enlarged?.show(sequence, frame);
   }
 
   ready() {
     return Boolean(this.frame?.xy);
   }
 
+  draw() {
+    super.draw();
+    this.drawOverlay();
+    this.enlarged?.draw();
+  }
+
   paint(ctx, width, height) {
     const { labels, order } = this.sequence;
     const { visible, selection, atlas, pointStyle } = this.display;
-    this.pixels = toPixels(this.frame.xy, this.frame.extent ?? this.sequence.extent, width, height);
-    const radius = pointRadius(labels.length, width);
-    const sprites = this.sprites(radius);
-    const stamp = (i, sprite) => ctx.drawImage(sprite.image, this.pixels[2 * i] - sprite.size / 2, this.pixels[2 * i + 1] - sprite.size / 2, sprite.size, sprite.size);
+    this.geometry = { extent: this.frame.extent ?? this.sequence.extent, width, height };
+    this.pixels = toPixels(this.frame.xy, this.geometry.extent, width, height, undefined, this.zoom);
     const thumbnails = pointStyle === "thumbnails" && atlas;
-    for (const i of order) {
-      if (!visible[labels[i]]) continue;
-      const chosen = !selection || selection[i];
-      stamp(i, chosen && !thumbnails ? sprites.classes[labels[i]] : sprites.faded);
+    const colorBy = thumbnails ? "class" : this.display.colorBy ?? "class";
+    const neuron = colorBy === "neuron" ? this.display.neuronValues?.(this.frame.epoch) : null;
+    const codes = colorIndex(colorBy, labels, this.frame.predictions, neuron);
+    const radius = pointRadius(labels.length, width);
+    let selected = 0;
+    if (selection) for (let i = 0; i < labels.length; i++) selected += selection[i];
+    const sprites = this.spriteCache.sprites(
+      palette(colorBy, this.display.colors), radius, selectedRadius(radius, selected), themeColor("--text"));
+    const stamp = (i, sprite) => ctx.drawImage(sprite.image, this.pixels[2 * i] - sprite.size / 2, this.pixels[2 * i + 1] - sprite.size / 2, sprite.size, sprite.size);
+    const wrongLast = colorBy === "correct" ? [0, 1] : [null];
+    for (const pass of wrongLast) { // Correct or wrong: the (fewer) wrong points drawn over the others.
+      for (const i of order) {
+        if (!visible[labels[i]] || (pass !== null && codes[i] !== pass)) continue;
+        const sprite = codes[i] < 0 ? sprites.neutral : sprites.colors[codes[i]] ?? sprites.neutral;
+        stamp(i, (selection && !selection[i]) || thumbnails ? sprites.faded : sprite);
+      }
     }
     if (thumbnails) paintThumbnails(ctx, this.pixels, this.sequence, this.display, atlas, width);
-    if (this.brush) {
-      const { x0, y0, x1, y1 } = this.brush;
-      ctx.strokeStyle = "rgba(33,33,33,0.7)";
+    else if (selection) { // On top, larger and outlined.
+      for (const i of order) {
+        if (selection[i] && visible[labels[i]]) stamp(i, sprites.selected[codes[i]] ?? sprites.selectedNeutral);
+      }
+    }
+  }
+
+  /** The hover marker (of this plot or another one) and the brush, on a canvas over the plot. */
+  drawOverlay() {
+    if (!this.overlay.isConnected) return;
+    const ratio = window.devicePixelRatio || 1;
+    const [width, height] = [this.overlay.clientWidth, this.overlay.clientHeight];
+    if (this.overlay.width !== Math.round(width * ratio)) this.overlay.width = Math.round(width * ratio);
+    if (this.overlay.height !== Math.round(height * ratio)) this.overlay.height = Math.round(height * ratio);
+    const ctx = this.overlay.getContext("2d");
+    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+    ctx.clearRect(0, 0, width, height);
+    const i = this.hovered;
+    if (this.pixels && i >= 0 && i < this.sequence.labels.length && this.display.visible[this.sequence.labels[i]]) {
+      const [x, y] = [this.pixels[2 * i], this.pixels[2 * i + 1]];
+      ctx.lineWidth = 2;
+      for (const [color, r] of [[themeColor("--background"), 8], [themeColor("--accent"), 6.5]]) {
+        ctx.strokeStyle = color;
+        ctx.beginPath();
+        ctx.arc(x, y, r, 0, 2 * Math.PI);
+        ctx.stroke();
+      }
+    }
+    if (this.drag?.mode === "brush" && this.drag.moved) {
+      const { x0, y0, x1, y1 } = this.drag;
+      ctx.strokeStyle = themeColor("--text");
       ctx.lineWidth = 1;
+      ctx.setLineDash([4, 3]);
       ctx.strokeRect(Math.min(x0, x1), Math.min(y0, y1), Math.abs(x1 - x0), Math.abs(y1 - y0));
     }
   }
 
-  /** One disc per class and a faded grey one, remade only when the radius or the colours change. */
-  sprites(radius) {
-    const colors = this.display.colors;
-    if (this.spriteKey?.radius !== radius || this.spriteKey?.colors !== colors) {
-      this.spriteKey = { radius, colors };
-      this.spriteCache = {
-        classes: colors.map((color) => discSprite(rgba(color, POINT_ALPHA), radius)),
-        faded: discSprite(rgba(NEUTRAL, FADED_ALPHA), radius),
-      };
-    }
-    return this.spriteCache;
+  setZoom(zoom) {
+    this.zoom = zoom;
+    this.resetButton.hidden = zoom.k === 1;
+    this.root.dataset.zoom = zoom.k.toFixed(3);
+    this.draw();
   }
 
   position(event) {
@@ -97,41 +168,55 @@ export class ScatterView extends PlotView {
     return [event.clientX - box.left, event.clientY - box.top];
   }
 
-  startBrush(event) {
+  wheel(event) {
+    if (!this.pixels) return;
+    event.preventDefault();
+    const { extent, width, height } = this.geometry;
+    const factor = event.deltaY < 0 ? ZOOM_STEP : 1 / ZOOM_STEP;
+    this.setZoom(zoomAround(this.zoom, factor, ...this.position(event), extent, width, height));
+  }
+
+  /** A drag pans or brushes: the sidebar's choice, the other one with Shift. */
+  startDrag(event) {
     if (!this.pixels || event.button !== 0) return;
     const [x, y] = this.position(event);
-    this.brush = { x0: x, y0: y, x1: x, y1: y, dragging: false };
+    const pan = (this.display.dragMode === "pan") !== event.shiftKey;
+    this.drag = { mode: pan ? "pan" : "brush", x0: x, y0: y, x1: x, y1: y, moved: false, zoom: this.zoom };
     this.canvas.setPointerCapture(event.pointerId);
   }
 
   pointerMove(event) {
-    if (!this.brush) {
+    const drag = this.drag;
+    if (!drag) {
       this.hover(event);
       return;
     }
-    [this.brush.x1, this.brush.y1] = this.position(event);
-    const { x0, y0, x1, y1 } = this.brush;
-    if (Math.hypot(x1 - x0, y1 - y0) > DRAG_THRESHOLD_PX) this.brush.dragging = true;
-    if (this.brush.dragging) {
-      this.display.tooltip.hide();
-      this.draw();
-    }
+    [drag.x1, drag.y1] = this.position(event);
+    if (Math.hypot(drag.x1 - drag.x0, drag.y1 - drag.y0) > DRAG_THRESHOLD_PX) drag.moved = true;
+    if (!drag.moved) return;
+    this.setHover(-1);
+    if (drag.mode === "pan") {
+      const { extent, width, height } = this.geometry;
+      this.setZoom(panned(drag.zoom, drag.x1 - drag.x0, drag.y1 - drag.y0, extent, width, height));
+    } else this.drawOverlay();
   }
 
-  /** Selects the points in the rectangle, or on a click the point under the pointer (or none). */
-  endBrush(event) {
-    const brush = this.brush;
-    if (!brush) return;
-    this.brush = null;
-    const { labels } = this.sequence;
-    const visible = this.display.visible;
-    if (!brush.dragging) {
+  /** Selects the brushed points, or on a click the point under the pointer (or none). */
+  endDrag(event) {
+    const drag = this.drag;
+    if (!drag) return;
+    this.drag = null;
+    if (!drag.moved) {
       const index = this.pointAt(event);
       this.display.select(index < 0 ? null : [index]);
       return;
     }
-    const [left, right] = [Math.min(brush.x0, brush.x1), Math.max(brush.x0, brush.x1)];
-    const [top, bottom] = [Math.min(brush.y0, brush.y1), Math.max(brush.y0, brush.y1)];
+    if (drag.mode === "pan") return;
+    this.drawOverlay();
+    const { labels } = this.sequence;
+    const visible = this.display.visible;
+    const [left, right] = [Math.min(drag.x0, drag.x1), Math.max(drag.x0, drag.x1)];
+    const [top, bottom] = [Math.min(drag.y0, drag.y1), Math.max(drag.y0, drag.y1)];
     const chosen = [];
     for (let i = 0; i < labels.length; i++) {
       const [x, y] = [this.pixels[2 * i], this.pixels[2 * i + 1]];
@@ -148,6 +233,7 @@ export class ScatterView extends PlotView {
   hover(event) {
     if (!this.pixels) return;
     const index = this.pointAt(event);
+    this.setHover(index);
     if (index < 0) {
       this.display.tooltip.hide();
       return;
@@ -157,5 +243,29 @@ export class ScatterView extends PlotView {
       { index, label: this.sequence.labels[index], prediction: predictions ? predictions[index] : null },
       event.clientX, event.clientY,
     );
+  }
+
+  leave() {
+    this.display.tooltip.hide();
+    this.setHover(-1);
+  }
+
+  /** Marks point `index` (-1: none) in every plot of the same points. */
+  setHover(index) {
+    if (index === this.hovered) return;
+    const detail = { index, count: this.sequence.labels.length };
+    if (this.display.events) this.display.events.dispatchEvent(new CustomEvent("hover", { detail }));
+    else this.linkHover(detail);
+  }
+
+  linkHover({ index, count }) {
+    if (!this.canvas.isConnected && !this.enlarged) {
+      this.display.events?.removeEventListener("hover", this.onHover); // A plot no longer shown.
+      return;
+    }
+    const shown = this.sequence && this.sequence.labels.length === count ? index : -1;
+    if (shown === this.hovered) return;
+    this.hovered = shown;
+    this.drawOverlay();
   }
 }
