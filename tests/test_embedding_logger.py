@@ -1,0 +1,250 @@
+"""EmbeddingLogger and nnviz_tb.projector: the Projector's files, read back as TensorBoard reads them."""
+
+import io
+import math
+import os
+
+import keras
+import numpy as np
+import pytest
+from google.protobuf import text_format
+from PIL import Image
+from tensorboard.plugins import projector as tb_projector
+from tensorboard.plugins.projector import projector_plugin
+
+import nnviz_tb
+from conftest import digits, train_digits_mlp
+from nnviz_tb import projector
+from nnviz_tb.analysis.correlation import evenly_spaced
+
+
+def read_config(log_dir):
+    path = os.path.join(projector.assets_dir(log_dir), projector.CONFIG_NAME)
+    with open(path) as f:
+        return text_format.Parse(f.read(), tb_projector.ProjectorConfig())
+
+
+def read_tensor(log_dir, embedding):
+    """The tensor as the Projector reads it: TSV text, or binary float32 when that fails to decode."""
+    path = os.path.join(projector.assets_dir(log_dir), embedding.tensor_path)
+    try:
+        return projector_plugin._read_tensor_tsv_file(path)
+    except UnicodeDecodeError:
+        return projector_plugin._read_tensor_binary_file(path, embedding.tensor_shape)
+
+
+def read_metadata(log_dir, embedding):
+    with open(os.path.join(projector.assets_dir(log_dir), embedding.metadata_path)) as f:
+        return [line.rstrip("\n").split("\t") for line in f]
+
+
+def layer_output(model, name, x):
+    return keras.Model(model.inputs, model.get_layer(name).output).predict(x, verbose=0)
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    """`(log_dir, model, logger)` after 3 epochs on 500 digits, class names given."""
+    log_dir = str(tmp_path_factory.mktemp("emb") / "mlp")
+    names = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+    model, logger = train_digits_mlp(log_dir, epochs=3, logger_class="EmbeddingLogger", class_names=names)
+    return log_dir, model, logger
+
+
+def test_one_embedding_per_layer_and_epoch(run):
+    log_dir, _, _ = run
+    names = [e.tensor_name for e in read_config(log_dir).embeddings]
+    assert names == ["%s @ epoch %03d" % (layer, step)
+                     for layer in ("hidden1", "hidden2", "output") for step in range(4)]
+    assert not [f for f in os.listdir(projector.assets_dir(log_dir)) if f.endswith(".tmp")]
+    assert [f for f in os.listdir(log_dir) if f.startswith("events.out.tfevents")]  # TensorBoard lists the run.
+
+
+def test_tensors_are_the_layer_outputs(run):
+    log_dir, model, logger = run
+    x = logger.probe_x
+    embeddings = {e.tensor_name: e for e in read_config(log_dir).embeddings}
+    for layer, dim in (("hidden1", 32), ("hidden2", 16), ("output", 10)):
+        embedding = embeddings["%s @ epoch 003" % layer]
+        assert embedding.tensor_path.endswith(".bin") and list(embedding.tensor_shape) == [500, dim]
+        np.testing.assert_allclose(read_tensor(log_dir, embedding), layer_output(model, layer, x), atol=1e-5)
+    before, after = (read_tensor(log_dir, embeddings["hidden2 @ epoch %03d" % s]) for s in (0, 3))
+    assert np.abs(before - after).max() > 0.1  # Each epoch holds its own activations.
+
+
+def test_metadata_columns(run):
+    log_dir, model, logger = run
+    embedding = {e.tensor_name: e for e in read_config(log_dir).embeddings}["hidden1 @ epoch 003"]
+    rows = read_metadata(log_dir, embedding)
+    assert rows[0] == ["label", "predicted", "correct", "index"] and len(rows) == 501
+    predicted = model.predict(logger.probe_x, verbose=0).argmax(axis=1)
+    names = np.array(logger.class_names)
+    assert [r[0] for r in rows[1:]] == list(names[logger.probe_labels])
+    assert [r[1] for r in rows[1:]] == list(names[predicted])
+    assert [r[2] for r in rows[1:]] == ["yes" if c else "no" for c in predicted == logger.probe_labels]
+    assert [r[3] for r in rows[1:]] == [str(i) for i in range(500)]
+
+
+def test_sprite_holds_the_probe_thumbnails_in_order(run):
+    log_dir, _, logger = run
+    embedding = read_config(log_dir).embeddings[0]
+    assert embedding.sprite.image_path == "sprite.png" and list(embedding.sprite.single_image_dim) == [8, 8]
+    sheet = np.asarray(Image.open(os.path.join(projector.assets_dir(log_dir), "sprite.png")))
+    cols = math.ceil(math.sqrt(500))
+    assert sheet.shape[:2] == (math.ceil(500 / cols) * 8, cols * 8)
+    for i in (0, 1, 57, 499):
+        r, c = divmod(i, cols)
+        np.testing.assert_array_equal(sheet[r * 8:(r + 1) * 8, c * 8:(c + 1) * 8].reshape(8, 8), logger.thumbnails[i])
+
+
+@pytest.mark.parametrize("n, side, rgb, expected_side", [(5000, 28, False, 28), (70000, 32, True, 30)])
+def test_sprite_fits_the_projector_limit(n, side, rgb, expected_side):
+    rng = np.random.default_rng(0)
+    thumbnails = rng.integers(0, 256, (n, side, side) + ((3,) if rgb else ()), dtype=np.uint8)
+    png, dim = projector.sprite_sheet(thumbnails)
+    image = Image.open(io.BytesIO(png))
+    cols = math.ceil(math.sqrt(n))
+    assert dim == [expected_side, expected_side]
+    assert image.size == (cols * expected_side, math.ceil(n / cols) * expected_side)
+    assert max(image.size) <= projector.MAX_SPRITE_SIDE and image.mode == ("RGB" if rgb else "L")
+
+
+def test_tensor_bytes_that_decode_as_utf8_are_written_as_exact_tsv(tmp_path):
+    values = np.zeros((4, 3), np.float32)  # A dead layer: zero bytes are valid UTF-8.
+    values[1, 2] = 0.5  # 0x3F000000: also valid UTF-8.
+    data, extension = projector.encode_tensor(values)
+    assert extension == ".tsv"
+    (tmp_path / "t.tsv").write_bytes(data)
+    np.testing.assert_array_equal(projector_plugin._read_tensor_tsv_file(str(tmp_path / "t.tsv")), values)
+    values = np.random.default_rng(0).normal(size=(50, 7)).astype(np.float32)
+    data, extension = projector.encode_tensor(values)
+    assert extension == ".bin" and data == values.astype("<f4").tobytes()
+
+
+def test_dead_layer_is_served_as_the_projector_reads_it(tmp_path):
+    x, y = digits()
+    model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(8, activation="relu", name="dead",
+                                                                      kernel_initializer="zeros"),
+                              keras.layers.Dense(10, activation="softmax", name="output")])
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    logger = nnviz_tb.EmbeddingLogger(str(tmp_path), probe=(x[:40], y[:40]), layers=["dead"])
+    model.fit(x[:64], y[:64], epochs=1, verbose=0, callbacks=[logger])
+    embedding = read_config(str(tmp_path)).embeddings[0]
+    assert embedding.tensor_path.endswith(".tsv")
+    np.testing.assert_array_equal(read_tensor(str(tmp_path), embedding), np.zeros((40, 8)))
+
+
+def test_non_image_inputs_get_no_sprite(tmp_path):
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(30, 5)).astype("float32"), np.arange(30) % 2
+    model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(4, name="h"),
+                              keras.layers.Dense(2, activation="softmax", name="out")])
+    model.compile("adam", "sparse_categorical_crossentropy")
+    logger = nnviz_tb.EmbeddingLogger(str(tmp_path), probe=(x, y))
+    model.fit(x, y, epochs=1, verbose=0, callbacks=[logger])
+    config = read_config(str(tmp_path))
+    assert {e.tensor_name for e in config.embeddings} == {"h @ epoch 000", "h @ epoch 001",
+                                                          "out @ epoch 000", "out @ epoch 001"}
+    assert not any(e.HasField("sprite") for e in config.embeddings)
+    assert "sprite.png" not in os.listdir(projector.assets_dir(str(tmp_path)))
+
+
+def test_wide_layer_keeps_evenly_spaced_features(tmp_path):
+    x, y = digits()
+    model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(300, name="wide"),
+                              keras.layers.Dense(10, activation="softmax", name="output")])
+    model.compile("adam", "sparse_categorical_crossentropy")
+    logger = nnviz_tb.EmbeddingLogger(str(tmp_path), probe=(x[:50], y[:50]), layers=["wide"], max_dim=64)
+    model.fit(x[:64], y[:64], epochs=1, verbose=0, callbacks=[logger])
+    embedding = read_config(str(tmp_path)).embeddings[-1]
+    assert list(embedding.tensor_shape) == [50, 64]
+    expected = layer_output(model, "wide", x[:50])[:, evenly_spaced(300, 64)]
+    np.testing.assert_allclose(read_tensor(str(tmp_path), embedding), expected, atol=1e-5)
+
+
+def test_conv_feature_maps_are_reduced_as_activation_logger_does(tmp_path):
+    x, y = digits()
+    images = x.reshape(-1, 8, 8, 1)
+    model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(6, 3, name="conv"),
+                              keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax", name="output")])
+    model.compile("adam", "sparse_categorical_crossentropy")
+    logger = nnviz_tb.EmbeddingLogger(str(tmp_path), probe=(images[:20], y[:20]), layers=["conv"])
+    model.fit(images[:64], y[:64], epochs=1, verbose=0, callbacks=[logger])
+    embedding = read_config(str(tmp_path)).embeddings[-1]
+    expected = layer_output(model, "conv", images[:20]).mean(axis=(1, 2))
+    np.testing.assert_allclose(read_tensor(str(tmp_path), embedding), expected, atol=1e-5)
+
+
+def test_every_n_epochs_and_resume(tmp_path):
+    log_dir = str(tmp_path / "run")
+    model, _ = train_digits_mlp(log_dir, epochs=3, probe_size=30, logger_class="EmbeddingLogger",
+                                layers=["hidden2"], every_n_epochs=2)
+    assert [e.tensor_name for e in read_config(log_dir).embeddings] == [
+        "hidden2 @ epoch 000", "hidden2 @ epoch 002", "hidden2 @ epoch 003"]
+    x, y = digits()
+    resumed = nnviz_tb.EmbeddingLogger(log_dir, probe=(x[:30], y[:30]), layers=["hidden2"])
+    model.fit(x, y, initial_epoch=3, epochs=4, verbose=0, callbacks=[resumed])
+    assert [e.tensor_name for e in read_config(log_dir).embeddings][-2:] == [
+        "hidden2 @ epoch 003", "hidden2 @ epoch 004"]
+    assert len(read_config(log_dir).embeddings) == 4
+    train_digits_mlp(log_dir, epochs=1, probe_size=30, logger_class="EmbeddingLogger", layers=["hidden1"])
+    assert [e.tensor_name for e in read_config(log_dir).embeddings] == [  # A new run from epoch 0.
+        "hidden1 @ epoch 000", "hidden1 @ epoch 001"]
+
+
+def test_a_crash_keeps_the_epochs_written(tmp_path):
+    class Crash(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 2:
+                raise RuntimeError("crash")
+
+    x, y = digits()
+    model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(32, activation="relu", name="hidden1"),
+                              keras.layers.Dense(10, activation="softmax", name="output")])
+    model.compile("adam", "sparse_categorical_crossentropy")
+    logger = nnviz_tb.EmbeddingLogger(str(tmp_path), probe=(x[:30], y[:30]), layers=["hidden1"])
+    with pytest.raises(RuntimeError, match="crash"):
+        model.fit(x, y, epochs=4, verbose=0, callbacks=[logger, Crash()])
+    logger._writer.flush()
+    embeddings = read_config(str(tmp_path)).embeddings
+    assert [e.tensor_name for e in embeddings] == ["hidden1 @ epoch %03d" % s for s in range(3)]
+    assert all(read_tensor(str(tmp_path), e).shape == (30, 32) for e in embeddings)
+
+
+def test_a_failed_write_warns_once_and_training_goes_on(tmp_path, caplog):
+    (tmp_path / "plugins").write_text("a file where the Projector's directory would be")
+    model, _ = train_digits_mlp(str(tmp_path), epochs=2, probe_size=20, logger_class="EmbeddingLogger")
+    assert caplog.text.count("could not write") == 1
+    assert len(model.history.history["loss"]) == 2
+
+
+def test_the_plan_names_the_storage_and_the_sprite(tmp_path, capsys):
+    train_digits_mlp(str(tmp_path), epochs=1, probe_size=20, logger_class="EmbeddingLogger")
+    out = capsys.readouterr().out
+    assert "Projector: 3 embeddings per recorded epoch" in out and "(20 points x 58 values x 4 bytes)" in out
+    assert "sprite of 20 thumbnails of 8 x 8 px" in out
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"every_n_epochs": 0}, "'every_n_epochs' parameter must be an integer >= 1. Got 0"),
+    ({"sprite": "yes"}, "'sprite' parameter must be True or False. Got 'yes'"),
+    ({"layers": "hidden1"}, "'layers' parameter must be a list of layer names"),
+    ({"image_shape": (5, 5)}, "'image_shape' parameter must have as many values as one probe input"),
+    ({"max_dim": -1}, "'max_dim' parameter must be an integer >= 1"),
+])
+def test_bad_arguments_fail_at_once(tmp_path, kwargs, message):
+    x, y = digits()
+    with pytest.raises(ValueError, match=message):
+        nnviz_tb.EmbeddingLogger(str(tmp_path), probe=(x[:10], y[:10]), **kwargs)
+
+
+def test_bad_probe_and_unknown_layer_fail_before_training(tmp_path):
+    x, y = digits()
+    with pytest.raises(ValueError, match="same length"):
+        nnviz_tb.EmbeddingLogger(str(tmp_path), probe=(x[:10], y[:9]))
+    model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(10, name="out")])
+    model.compile("adam", "mse")
+    logger = nnviz_tb.EmbeddingLogger(str(tmp_path), probe=(x[:10], y[:10]), layers=["nope"])
+    with pytest.raises(ValueError, match="does not have.*nope"):
+        model.fit(x[:10], np.zeros((10, 10)), epochs=1, verbose=0, callbacks=[logger])
+    assert not os.listdir(tmp_path)
