@@ -166,3 +166,22 @@ export function buildNeurons(json, numClasses) {
     extent: extent > 0 ? extent * 1.08 : 1,
   };
 }
+
+const REDUCED = { global_mean: "mean over space", global_max: "max over space", flatten: "flattened" };
+
+/**
+ * "Conv2D · 14×14×32 → 32 (mean over space)": a layer's kind, output shape and how it was
+ * reduced to the recorded features, from the runs answer's `layer_info` entry (empty if unknown).
+ */
+export function describeLayer(info) {
+  if (!info) return "";
+  const shape = Array.isArray(info.output_shape) && info.output_shape.length ? info.output_shape.join("×") : null;
+  const pool = /^avg_pool_(\d+)_flatten$/.exec(info.reduction ?? "");
+  const how = pool ? `${pool[1]}×${pool[1]} average pool, flattened` : REDUCED[info.reduction];
+  const sampled = Number.isInteger(info.total_dim) && Array.isArray(info.features)
+    ? `${info.features.length} of ${info.total_dim} features` : null;
+  let size = shape ?? (info.dim ? String(info.dim) : "");
+  if (how && info.dim) size += ` → ${info.dim} (${how})`;
+  else if (shape && info.dim && String(info.dim) !== shape) size += ` → ${info.dim}`;
+  return [info.kind, size, sampled].filter(Boolean).join(" · ");
+}

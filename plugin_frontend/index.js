@@ -5,6 +5,8 @@ import { fetchEvolution, fetchNeuronActivations, fetchNeurons, fetchRuns, fetchT
 import { classColors } from "./static/colors.js";
 import { buildNeurons, buildSequence } from "./static/data.js";
 import { element } from "./static/dom.js";
+import { followTheme } from "./static/theme.js";
+import { readUrlState, writeUrlState } from "./static/url_state.js";
 import { ColorKey } from "./static/views/color_key.js";
 import { CompareMode } from "./static/views/compare_mode.js";
 import { Controls } from "./static/views/controls.js";
@@ -39,6 +41,7 @@ export async function render() {
   link.rel = "stylesheet";
   link.href = "./static/style.css";
   const app = new App(document.body);
+  followTheme(() => app.view?.redraw());
   await app.refreshRuns();
   setInterval(() => app.refreshRuns(), RUNS_POLL_MS);
 }
@@ -81,6 +84,13 @@ class App {
           .filter(({ label }) => this.visible[label]);
       },
     };
+    const restored = readUrlState(); // A reloaded or shared view.
+    Object.assign(this.state, restored.state, { epochChosen: "epoch" in restored.state });
+    Object.assign(this.display, { colorBy: this.state.colorBy, pointStyle: this.state.pointStyle });
+    this.restoredSelection = restored.selection;
+    this.colorKey.show(this.state.colorBy);
+    this.selected = null;
+    this.shownRun = null;
     this.runs = {};
     this.view = null;
     this.requestKey = null;
@@ -107,26 +117,36 @@ class App {
     this.update();
   }
 
-  /** Makes the layer and epoch selection valid for `run`, keeping them where possible. */
+  /**
+   * Makes the layer and epoch selection valid for `run`, keeping them where possible; unless the
+   * user chose an epoch, the latest one (a run in training is followed).
+   */
   selectRun(run) {
     const { layers, epochs } = this.runs[run];
     const state = this.state;
-    if (state.run !== run) this.loadAtlas(run);
-    if (state.run !== run && !this.runs[run].has_activations) {
-      state.mode = this.runs[run].gradients ? "gradients" : this.runs[run].correlations ? "correlations" : state.mode;
+    if (this.shownRun !== run) {
+      this.shownRun = run;
+      this.loadAtlas(run);
+      if (!this.runs[run].has_activations) {
+        state.mode = this.runs[run].gradients ? "gradients" : this.runs[run].correlations ? "correlations" : state.mode;
+      }
     }
     state.run = run;
     if (!layers.includes(state.layer)) state.layer = layers[Math.max(0, layers.length - 2)];
-    if (!epochs.includes(state.epoch)) state.epoch = epochs[epochs.length - 1];
+    if (!epochs.includes(state.epoch) || !state.epochChosen) state.epoch = epochs[epochs.length - 1];
     if (!layers.includes(state.colorLayer)) state.colorLayer = state.layer;
   }
 
   change(change) {
-    if (change.mode && this.state.mode === "epochs" && this.view?.epoch != null) this.state.epoch = this.view.epoch;
+    if (change.mode && this.state.mode === "epochs" && this.view?.wantedByUser) {
+      Object.assign(this.state, { epoch: this.view.epoch, epochChosen: true }); // The player's epoch.
+    }
+    if ("epoch" in change) this.state.epochChosen = true;
     const { run, ...rest } = change;
     Object.assign(this.state, rest);
     if (run) this.selectRun(run); // Before state.run changes: it loads the new run's atlas.
     if ("colorBy" in change || "colorLayer" in change || "colorNeuron" in change || run) this.showColorKey();
+    document.body.classList.toggle("drag-pan", this.state.dragMode === "pan");
     for (const key of ["trailCount", "trailFilter", "pointStyle", "colorBy", "dragMode"]) {
       if (key in change) {
         this.display[key] = change[key];
@@ -188,6 +208,8 @@ class App {
 
   /** Selects `points` (indices, or null for none) in every view, and details them. */
   select(points) {
+    this.selected = points;
+    writeUrlState(this.urlState(), points);
     const count = this.runs[this.state.run]?.num_points ?? 0;
     this.display.selection = points && Uint8Array.from({ length: count }, () => 0);
     for (const i of points ?? []) this.display.selection[i] = 1;
@@ -204,6 +226,7 @@ class App {
 
   update() {
     this.controls.update(this.runs, this.state);
+    writeUrlState(this.urlState(), this.selected);
     this.showNotes();
     this.load();
   }
@@ -356,17 +379,33 @@ class App {
       ? info.layers.map((layer) => ({ layer, epoch: query.epoch }))
       : query.epochs.map((epoch) => ({ layer: query.layer, epoch }));
     const sequence = buildSequence(json, info.class_names.length, expected);
+    this.display.layerInfo = Object.fromEntries(info.layer_info.map((layer) => [layer.name, layer]));
     const Mode = query.over === "layers" ? LayerMode : EpochMode;
     if (!(this.view instanceof Mode) || this.classesShown !== this.requestKey) { // A first answer.
       this.classesShown = this.requestKey;
       this.setClasses(info.class_names, sequence.numClasses, sequence.counts);
       this.display.tooltip.setContext({ run: query.run, classNames: info.class_names, hasThumbnails: info.has_thumbnails });
     }
-    const kept = query.over === "epochs" && this.view instanceof EpochMode ? this.view.epoch : null;
+    const kept = query.over === "epochs" && this.view instanceof EpochMode && this.view.wantedByUser ? this.view.epoch : null;
     const epoch = kept ?? this.state.epoch; // In epoch mode, the epoch chosen with the player.
     this.showView(this.view instanceof Mode ? this.view : new Mode(this.content, this.display));
-    this.view.show(sequence, { epoch, layer: query.layer, methodName: METHOD_NAMES[query.method] });
+    const grid = { ...this.projectionParams(), run: query.run, layers: info.layers, epochs: spread(info.epochs, MAX_EPOCH_FRAMES) };
+    this.view.show(sequence, { epoch, layer: query.layer, methodName: METHOD_NAMES[query.method], grid }); // grid: the NH chart.
     this.showNotes(json.notes ?? []);
+    this.restoreSelection(sequence.labels.length);
+  }
+
+  /** What the URL keeps: the state, the epoch only if the user chose it (else the latest is followed). */
+  urlState() {
+    return { ...this.state, epoch: this.state.epochChosen ? this.state.epoch : null };
+  }
+
+  /** Selects the points named in the URL the tab opened with, once its first points are shown. */
+  restoreSelection(count) {
+    const points = this.restoredSelection?.filter((i) => i < count);
+    if (!points) return;
+    this.restoredSelection = null;
+    this.select(points.length ? points : null);
   }
 
   /** Class colours and the legend (`counts`: points, or neurons by best class, per class). */

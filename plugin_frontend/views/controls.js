@@ -4,7 +4,7 @@
 import { element } from "../dom.js";
 import { COLOR_BY } from "./point_colors.js";
 
-const MODES = [
+export const MODES = [
   ["layers", "Across layers"],
   ["epochs", "Across epochs"],
   ["neurons", "Neurons"],
@@ -12,7 +12,7 @@ const MODES = [
   ["gradients", "Gradients"],
   ["correlations", "Correlations"],
 ];
-const METHODS = [
+export const METHODS = [
   ["pca", "PCA (per frame)"],
   ["joint_pca", "PCA (shared axes)"],
   ["tsne", "t-SNE"],
@@ -27,8 +27,8 @@ const PERPLEXITY_HELP =
   "(30 by default, as in the paper). Larger values show more of the global structure.";
 const SEED_HELP = "t-SNE's random seed (an integer ≥ 0): another seed gives another layout, equally valid.";
 /** Allowed values of the t-SNE inputs: `[min, max, integer only]`. */
-const TSNE_LIMITS = { perplexity: [2, 100, false], seed: [0, 999999999, true] };
-const NEURON_METHODS = [
+export const TSNE_LIMITS = { perplexity: [2, 100, false], seed: [0, 999999999, true] };
+export const NEURON_METHODS = [
   ["mds", "MDS"],
   ["tsne", "t-SNE"],
 ];
@@ -46,7 +46,7 @@ const DRAG_MODES = [
   ["pan", "Pan"],
 ];
 const DRAG_HELP = "Scroll on a plot to zoom, double-click to see all; Shift+drag does the other of select and pan.";
-const POINT_STYLES = [
+export const POINT_STYLES = [
   ["points", "Dots"],
   ["thumbnails", "Thumbnails"],
 ];

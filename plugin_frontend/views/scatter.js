@@ -5,6 +5,7 @@
 // clicking a point selects it alone, clicking empty space clears the selection.
 
 import { NO_ZOOM, nearestPoint, panned, pointRadius, toPixels, zoomAround } from "../plot.js";
+import { describeLayer } from "../data.js";
 import { element } from "../dom.js";
 import { openEnlarged } from "./enlarge.js";
 import { colorIndex, palette, PointSprites, selectedRadius } from "./point_colors.js";
@@ -28,12 +29,15 @@ export class ScatterView extends PlotView {
    * @param {HTMLElement} parent
    * @param {object} display Shared display state: colors, visible, selection, select(), tooltip,
    *   pointStyle ("points" or "thumbnails"), atlas (thumbnail atlas or null), colorBy,
-   *   neuronValues(epoch), dragMode ("select" or "pan"), events (an EventTarget: "hover").
+   *   neuronValues(epoch), dragMode ("select" or "pan"), events (an EventTarget: "hover"),
+   *   layerInfo ({name: the runs answer's layer_info entry}: the subtitle).
    * @param {string} className "small", "tiny", "large" or "enlarged".
    */
   constructor(parent, display, className) {
     super(parent, display, `scatter ${className}`);
     this.note.classList.add("plot-hit");
+    this.subtitle = element("div", "plot-subtitle");
+    this.root.querySelector(".plot-header").after(this.subtitle);
     const stage = element("div", "plot-stage");
     this.canvas.replaceWith(stage);
     this.overlay = element("canvas", "plot-overlay");
@@ -68,7 +72,7 @@ export class ScatterView extends PlotView {
    * Shows `frame`, or while its `xy` is missing an empty placeholder (state "pending"); a frame
    * still being optimised (`partial`) is drawn in its own `extent` (state "partial").
    * @param {object} sequence From `buildSequence`.
-   * @param {{title: string, subtitle?: string, xy: ?Float32Array, nh: ?number, predictions: ?number[],
+   * @param {{title: string, layer?: string, xy: ?Float32Array, nh: ?number, predictions: ?number[],
    *   epoch?: number, partial?: boolean, extent?: number}} frame
    */
   show(sequence, frame) {
@@ -77,7 +81,9 @@ export class ScatterView extends PlotView {
     const state = !frame.xy ? "pending" : frame.partial ? "partial" : "ready";
     this.root.dataset.state = state;
     this.title.textContent = frame.title;
-    this.title.title = frame.subtitle ?? "";
+    this.subtitle.textContent = describeLayer(this.display.layerInfo?.[frame.layer]);
+    this.subtitle.title = this.subtitle.textContent;
+    this.title.title = [frame.title, this.subtitle.textContent].filter(Boolean).join(" · ");
     this.note.textContent = { pending: "computing…", partial: "refining…" }[state] ?? `NH ${frame.nh.toFixed(3)}`;
     this.note.title = { pending: PENDING_HELP, partial: PARTIAL_HELP }[state] ?? NH_HELP;
     if (state === "pending") this.pixels = null;
