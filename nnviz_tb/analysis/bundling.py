@@ -32,11 +32,12 @@ from scipy import ndimage
 GRID = 128
 SAMPLES = 8
 ITERATIONS = 10
-BANDWIDTH = 0.04  # Fraction of the layout's width.
+BANDWIDTH = 0.06  # Fraction of the layout's width.
 DECAY = 0.8
 DIRECTIONS = 6  # Sectors of segment directions; neighbouring sectors attract each other too.
-BEND = 0.35  # Largest bend of a segment's middle, as a fraction of its length.
+BEND = 0.5  # Largest bend of a segment's middle, as a fraction of its length.
 _STEP = 0.5  # Fraction of the bandwidth moved per round.
+_SMOOTHING = 3  # Smoothing passes per round.
 
 
 def resample(frames, samples=SAMPLES):
@@ -80,7 +81,8 @@ def bundle(frames, labels, samples=SAMPLES, iterations=ITERATIONS, bandwidth=BAN
             window = slice(s * samples + 1, (s + 1) * samples)
             for deposit, movers in groups[s]:
                 grid[movers, window] = _advect(grid[deposit, window], grid[movers, window], width)
-        grid[:, inner] = _smooth(grid)[:, inner]
+        for _ in range(_SMOOTHING):
+            grid[:, inner] = _smooth(grid)[:, inner]
         offset = grid - straight
         norm = np.linalg.norm(offset, axis=2)
         scale = np.minimum(1.0, np.divide(limit, norm, out=np.ones_like(norm), where=norm > 1e-12))

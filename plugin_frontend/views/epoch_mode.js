@@ -1,12 +1,15 @@
 // Inter-epoch evolution: one layer's projection animated over epochs, every epoch's projection
 // in small, and trails across epochs. While the sequence computes, the frames fill in as they
-// finish; the large plot shows the chosen epoch, or until it is there the latest one finished.
+// finish; the large plot shows the chosen epoch, or until it is there the latest one finished,
+// and the trails run up to the player's position.
 
 import { element } from "../dom.js";
 import { interpolate } from "../data.js";
 import { ConfusionView } from "./confusion.js";
 import { FrameGrid } from "./frame_grid.js";
 import { HitChart } from "./hit_chart.js";
+import { hitGrid } from "../neighborhood_hits.js";
+import { NhChart } from "./nh_chart.js";
 import { Player } from "./player.js";
 import { ScatterView } from "./scatter.js";
 import { TrailView } from "./trails.js";
@@ -28,6 +31,7 @@ export class EpochMode {
     this.confusion = new ConfusionView(projectionCard, display);
     const trailCard = this.root.appendChild(element("section", "card trail-card"));
     this.trails = new TrailView(trailCard, display);
+    this.nh = new NhChart(trailCard, (epoch) => this.player.moveTo(this.sequence.keys.findIndex((key) => key.epoch === epoch), true));
     this.filmstrip = new FrameGrid(trailCard, display, "tiny", "filmstrip");
     this.sequence = null;
     this.names = [];
@@ -38,9 +42,10 @@ export class EpochMode {
   /**
    * Shows `sequence`, again each time more of its frames are computed.
    * @param {object} sequence Frames of one layer across epochs (null while not computed).
-   * @param {{layer: string, methodName: string, epoch: number}} context `epoch`: the frame to show first.
+   * @param {{layer: string, methodName: string, epoch: number, grid: ?object}} context `epoch`: the
+   *   frame to show first; `grid`: the NH chart's `hitGrid` params (else it shows this layer only).
    */
-  show(sequence, { layer, methodName, epoch }) {
+  show(sequence, { layer, methodName, epoch, grid }) {
     const names = sequence.keys.map((key, i) => (key.epoch === null ? `frame ${i + 1}` : `epoch ${key.epoch}`));
     const newFrames = names.join() !== this.names.join();
     this.sequence = sequence;
@@ -49,8 +54,12 @@ export class EpochMode {
     this.names = names;
     this.buffer = new Float32Array(2 * sequence.labels.length);
     this.hits.show(names, sequence.frames);
-    this.trails.show(sequence, `Trails of ${layer} across epochs`, names);
+    const marks = sequence.keys.map((key, i) => (key.epoch === null ? `f${i + 1}` : `e${key.epoch}`));
+    this.trails.show(sequence, `Trails of ${layer} across epochs`, names, marks);
     this.filmstrip.show(sequence, names);
+    const epochs = sequence.keys.map((key) => key.epoch);
+    this.hitGrid = hitGrid(grid ?? { layers: [layer], epochs }, () => this.showHits());
+    this.hitGrid.update(sequence);
     if (newFrames) {
       this.wanted = epoch;
       this.wantedByUser = false;
@@ -58,6 +67,13 @@ export class EpochMode {
     } else if (Math.round(this.player.position) !== this.target()) this.player.moveTo(this.target());
     else this.showPosition(this.player.position, false);
     this.player.setPlayable(sequence.complete);
+  }
+
+  /** The NH chart, at the shown layer and epoch. */
+  showHits() {
+    const { layers, epochs } = this.hitGrid.params;
+    const epoch = this.sequence.keys[Math.round(this.player.position)]?.epoch ?? null;
+    this.nh.show(this.hitGrid.table(), layers, epochs, { layer: this.layer, epoch, failed: this.hitGrid.failed });
   }
 
   /** The frame to show: the wanted epoch's, unless it is not there yet and nobody chose it. */
@@ -80,6 +96,11 @@ export class EpochMode {
     const f = position - i;
     const nearest = frames[index];
     this.hits.select(index);
+    this.trails.setHead(position);
+    if (this.hitGrid && index !== this.hitIndex) {
+      this.hitIndex = index;
+      this.showHits();
+    }
     if (nearest !== this.confusionFrame) {
       this.confusionFrame = nearest;
       this.confusion.show(this.sequence, nearest?.predictions, `Confusion matrix of the probe at ${this.names[index]}`);
@@ -102,6 +123,7 @@ export class EpochMode {
     this.scatter.draw();
     this.filmstrip.draw();
     this.trails.draw();
+    this.nh.draw();
     this.confusion.redraw();
   }
 }
