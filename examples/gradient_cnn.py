@@ -16,7 +16,7 @@ epoch.
 import argparse
 import os
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import _quiet_tf  # noqa: E402,F401  TensorFlow without its start-up notices.
 
 import keras  # noqa: E402
 
@@ -57,18 +57,23 @@ def print_layers(records, epochs):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data-dir", default=None)
-    parser.add_argument("--logdir", default="logs/gradient_cnn")
-    parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--train-size", type=int, default=8000)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--data-dir", default=None,
+                        help="folder of the MNIST IDX files (t10k-*-ubyte); None: $NNVIZ_TB_MNIST_DIR, "
+                             "else ../shared/data/mnist, else keras.datasets downloads MNIST")
+    parser.add_argument("--logdir", default="logs/gradient_cnn",
+                        help="run directory to write the event files to")
+    parser.add_argument("--epochs", type=int, default=5, help="epochs to train")
+    parser.add_argument("--train-size", type=int, default=8000,
+                        help="MNIST test images to train on (the first ones)")
     args = parser.parse_args()
 
     keras.utils.set_random_seed(0)
     (x, y), (x_val, y_val) = datasets.mnist_split(args.data_dir, args.train_size, 10000 - args.train_size)
     model = cifar_cnn()
     model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
-    callbacks = [nnviz_tb.GradientStatsLogger(args.logdir), keras.callbacks.TensorBoard(args.logdir)]
+    callbacks = [nnviz_tb.GradientStatsLogger(args.logdir), nnviz_tb.TensorBoard(args.logdir)]
     model.fit(x[..., None], y, epochs=args.epochs, batch_size=64, verbose=2,
               validation_data=(x_val[..., None], y_val), callbacks=callbacks)
 

@@ -13,7 +13,7 @@ $NNVIZ_TB_MNIST_DIR, else ../shared/data/mnist.
 import argparse
 import os
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import _quiet_tf  # noqa: E402,F401  TensorFlow without its start-up notices.
 
 import keras  # noqa: E402
 
@@ -40,12 +40,18 @@ def cnn():
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data-dir", default=None)
-    parser.add_argument("--logdir", default="logs/mnist_cnn")
-    parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--train-size", type=int, default=8000)
-    parser.add_argument("--probe-size", type=int, default=2000)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--data-dir", default=None,
+                        help="folder of the MNIST IDX files (t10k-*-ubyte); None: $NNVIZ_TB_MNIST_DIR, "
+                             "else ../shared/data/mnist, else keras.datasets downloads MNIST")
+    parser.add_argument("--logdir", default="logs/mnist_cnn",
+                        help="run directory to write the event files to")
+    parser.add_argument("--epochs", type=int, default=5, help="epochs to train")
+    parser.add_argument("--train-size", type=int, default=8000,
+                        help="MNIST test images to train on (the first ones)")
+    parser.add_argument("--probe-size", type=int, default=2000,
+                        help="MNIST test images to record as the probe (the last ones)")
     args = parser.parse_args()
 
     keras.utils.set_random_seed(0)
@@ -58,7 +64,7 @@ def main():
 
     callbacks = [
         nnviz_tb.ActivationLogger(args.logdir, probe=(x_probe, y_probe)),
-        keras.callbacks.TensorBoard(args.logdir),
+        nnviz_tb.TensorBoard(args.logdir),
     ]
     model.fit(x, y, epochs=args.epochs, batch_size=64, verbose=2, callbacks=callbacks)
     print("Wrote %s. View it with: tensorboard --logdir %s"

@@ -18,7 +18,7 @@ prints, before and after training, the numbers the README quotes.
 import argparse
 import os
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import _quiet_tf  # noqa: E402,F401  TensorFlow without its start-up notices.
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
@@ -63,12 +63,18 @@ def report(log_dir, matrix_layer):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data-dir", default=None)
-    parser.add_argument("--logdir", default="logs/mnist_correlations")
-    parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--train-size", type=int, default=8000)
-    parser.add_argument("--probe-size", type=int, default=2000)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--data-dir", default=None,
+                        help="folder of the MNIST IDX files (t10k-*-ubyte); None: $NNVIZ_TB_MNIST_DIR, "
+                             "else ../shared/data/mnist, else keras.datasets downloads MNIST")
+    parser.add_argument("--logdir", default="logs/mnist_correlations",
+                        help="run directory to write the event files to")
+    parser.add_argument("--epochs", type=int, default=10, help="epochs to train")
+    parser.add_argument("--train-size", type=int, default=8000,
+                        help="MNIST test images to train on (the first ones)")
+    parser.add_argument("--probe-size", type=int, default=2000,
+                        help="MNIST test images to record as the probe (the last ones)")
     args = parser.parse_args()
 
     keras.utils.set_random_seed(0)
@@ -78,7 +84,7 @@ def main():
     callbacks = [
         nnviz_tb.CorrelationLogger(args.logdir, probe=(x_probe, y_probe), layers="all",
                                    matrix_layers=matrix_layers),
-        keras.callbacks.TensorBoard(args.logdir),
+        nnviz_tb.TensorBoard(args.logdir),
     ]
     mlp().fit(x, y, epochs=args.epochs, batch_size=64, validation_data=(x_probe, y_probe),
               verbose=2, callbacks=callbacks)

@@ -11,7 +11,7 @@ Trains on 8,000 of the 10,000 MNIST test images and records the other
 import argparse
 import os
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import _quiet_tf  # noqa: E402,F401  TensorFlow without its start-up notices.
 
 import keras  # noqa: E402
 
@@ -20,10 +20,14 @@ from nnviz_tb import datasets  # noqa: E402
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data-dir", default=None)
-    parser.add_argument("--logdir", default="logs/mnist_mlp")
-    parser.add_argument("--epochs", type=int, default=10)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--data-dir", default=None,
+                        help="folder of the MNIST IDX files (t10k-*-ubyte); None: $NNVIZ_TB_MNIST_DIR, "
+                             "else ../shared/data/mnist, else keras.datasets downloads MNIST")
+    parser.add_argument("--logdir", default="logs/mnist_mlp",
+                        help="run directory to write the event files to")
+    parser.add_argument("--epochs", type=int, default=10, help="epochs to train")
     args = parser.parse_args()
 
     keras.utils.set_random_seed(0)
@@ -38,7 +42,7 @@ def main():
 
     callbacks = [
         nnviz_tb.ActivationLogger(args.logdir, probe=(x_probe, y_probe)),
-        keras.callbacks.TensorBoard(args.logdir),
+        nnviz_tb.TensorBoard(args.logdir),
     ]
     model.fit(x, y, epochs=args.epochs, batch_size=64, validation_data=(x_probe, y_probe),
               verbose=2, callbacks=callbacks)

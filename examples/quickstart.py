@@ -15,7 +15,7 @@ needs no download:
 import argparse
 import os
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import _quiet_tf  # noqa: E402,F401  TensorFlow without its start-up notices.
 
 import keras  # noqa: E402
 
@@ -24,9 +24,11 @@ from nnviz_tb import datasets  # noqa: E402
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--logdir", default="logs/quickstart")
-    parser.add_argument("--epochs", type=int, default=20)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--logdir", default="logs/quickstart",
+                        help="run directory to write the event files to")
+    parser.add_argument("--epochs", type=int, default=20, help="epochs to train")
     args = parser.parse_args()
 
     keras.utils.set_random_seed(0)
@@ -45,7 +47,7 @@ def main():
         nnviz_tb.ActivationLogger(args.logdir, probe=probe),
         nnviz_tb.CorrelationLogger(args.logdir, probe=probe),
         nnviz_tb.GradientStatsLogger(args.logdir),
-        keras.callbacks.TensorBoard(args.logdir),
+        nnviz_tb.TensorBoard(args.logdir),
     ]
     model.fit(x_train, y_train, epochs=args.epochs, batch_size=32, validation_data=probe,
               verbose=2, callbacks=callbacks)

@@ -21,7 +21,7 @@ import collections
 import json
 import os
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import _quiet_tf  # noqa: E402,F401  TensorFlow without its start-up notices.
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
@@ -102,11 +102,15 @@ def analyse(run_dir, layers, methods):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data-dir", default=None)
-    parser.add_argument("--logdir", default="logs/paper")
-    parser.add_argument("--epochs", type=int, default=20)
-    parser.add_argument("--methods", default="tsne,pca", help="projections to compute NH of")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--data-dir", default=None,
+                        help="folder of the MNIST IDX files (t10k-*-ubyte); None: $NNVIZ_TB_MNIST_DIR, "
+                             "else ../shared/data/mnist, else keras.datasets downloads MNIST")
+    parser.add_argument("--logdir", default="logs/paper", help="folder of the two runs, mlp/ and cnn/")
+    parser.add_argument("--epochs", type=int, default=20, help="epochs to train")
+    parser.add_argument("--methods", default="tsne,pca",
+                        help="comma-separated projections to compute NH of: tsne, pca")
     parser.add_argument("--reuse", action="store_true", help="analyse the runs already in --logdir")
     args = parser.parse_args()
     methods = args.methods.split(",")

@@ -16,7 +16,7 @@ singular values, Roy & Vetterli 2007), then prints both models side by side.
 import argparse
 import os
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import _quiet_tf  # noqa: E402,F401  TensorFlow without its start-up notices.
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
@@ -86,11 +86,16 @@ def train(name, width, data, args):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data-dir", default=None)
-    parser.add_argument("--logdir", default="logs/squeeze_expand")
-    parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--train-size", type=int, default=8000)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--data-dir", default=None,
+                        help="folder of the MNIST IDX files (t10k-*-ubyte); None: $NNVIZ_TB_MNIST_DIR, "
+                             "else ../shared/data/mnist, else keras.datasets downloads MNIST")
+    parser.add_argument("--logdir", default="logs/squeeze_expand",
+                        help="folder of the two runs, bottleneck/ and wide/")
+    parser.add_argument("--epochs", type=int, default=10, help="epochs to train")
+    parser.add_argument("--train-size", type=int, default=8000,
+                        help="MNIST test images to train on (the first ones)")
     args = parser.parse_args()
 
     (x, y), (x_val, y_val) = datasets.mnist_split(args.data_dir, args.train_size, 2000)

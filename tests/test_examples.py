@@ -2,6 +2,7 @@
 
 import glob
 import os
+import re
 import subprocess
 import sys
 
@@ -14,14 +15,22 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir)
 MNIST_DIR = os.path.join(ROOT, os.pardir, "shared", "data", "mnist")
 
 
-def run_example(name, *args):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+EXAMPLES = sorted(os.path.basename(p) for p in glob.glob(os.path.join(ROOT, "examples", "[!_]*.py")))
+
+
+def run(name, *args):
+    """The finished `subprocess.CompletedProcess` of `python examples/<name> args` (exit status 0)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TF_")}  # The example's own settings.
     result = subprocess.run(
         [sys.executable, os.path.join(ROOT, "examples", name), *args],
         capture_output=True, text=True, timeout=120, env=env,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    return result.stdout
+    return result
+
+
+def run_example(name, *args):
+    return run(name, *args).stdout
 
 
 def nnviz_tags(run_dir):
@@ -34,10 +43,31 @@ def nnviz_tags(run_dir):
     }
 
 
+def help_texts(usage):
+    """`{option: its help text}` of an argparse `--help` output."""
+    options = usage.split("\noptions:\n", 1)[1]
+    entries = re.findall(r"^  (-[^\n]*?)(?:  +|\n +)(\S.*?)(?=\n  -|\Z)", options, re.M | re.S)
+    return {flags.split(",")[-1].split()[0]: " ".join(text.split()) for flags, text in entries}
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_help_describes_every_argument(name):
+    result = run(name, "--help")
+    assert result.stderr == ""  # No TensorFlow start-up notices.
+    usage = result.stdout
+    options = set(re.findall(r"\[(--[a-z-]+)", usage.split("\n\n")[0]))
+    texts = help_texts(usage)
+    assert options and options <= set(texts), (options, texts)
+    for option in options:
+        assert re.search(r"\w+ \w+.*\(default: .+\)$", texts[option]), (option, texts[option])
+
+
 def test_quickstart(tmp_path):
     logdir = str(tmp_path / "quickstart")
-    stdout = run_example("quickstart.py", "--logdir", logdir, "--epochs", "2")
-    assert logdir in stdout
+    result = run("quickstart.py", "--logdir", logdir, "--epochs", "2")
+    stdout = result.stdout
+    assert result.stderr == ""  # Only the training progress (stdout), no TensorFlow notices.
+    assert logdir in stdout and "Epoch 2/2" in stdout
     assert glob.glob(os.path.join(logdir, "events.out.tfevents.*"))  # nnviz
     assert glob.glob(os.path.join(logdir, "train", "events.out.tfevents.*"))  # TensorBoard
     tags = nnviz_tags(logdir)
