@@ -3,6 +3,7 @@
 import glob
 import os
 import re
+import socket
 import subprocess
 import sys
 
@@ -125,3 +126,29 @@ def test_squeeze_expand_tiny(tmp_path):
         ("bottleneck", "hidden3", "32x512"), ("bottleneck", "output", "512x10")]
     assert len(rows) == 8 and float(rows[1][3]) <= 32 < float(rows[5][3])  # Effective ranks of hidden2.
     assert metadata.gradient_stats_tag(1) in nnviz_tags(str(tmp_path / "wide"))
+
+
+@pytest.mark.parametrize("how, exposed", [({}, False), ({"BIND_ALL": "1"}, True), ({"args": ["--bind_all"]}, True)])
+def test_quickstart_script_serves_on_localhost_unless_asked(tmp_path, how, exposed):
+    """scripts/quickstart.sh with its setup, training and tensorboard replaced by stubs that print their arguments."""
+    scripts, bin_dir = tmp_path / "scripts", tmp_path / ".venv" / "bin"
+    scripts.mkdir()
+    bin_dir.mkdir(parents=True)
+    with open(os.path.join(ROOT, "scripts", "quickstart.sh")) as f:
+        (scripts / "quickstart.sh").write_text(f.read())
+    (scripts / "setup.sh").write_text("")
+    for tool in ("python", "tensorboard"):
+        (bin_dir / tool).write_text('#!/bin/sh\necho "%s $*"\n' % tool)
+        (bin_dir / tool).chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if k not in ("BIND_ALL", "PORT", "LOGDIR")}
+    env.update({k: v for k, v in how.items() if k != "args"})
+    result = subprocess.run(["bash", str(scripts / "quickstart.sh"), *how.get("args", [])],
+                            capture_output=True, text=True, timeout=30, env=env)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "python examples/quickstart.py --logdir logs/quickstart" in lines
+    served = [line for line in lines if line.startswith("tensorboard ")]
+    assert served and served[0].startswith("tensorboard --logdir logs --port 6006")
+    assert ("--bind_all" in served[0].split()) == exposed
+    url = "nnviz tab: http://%s:6006/#nnviz" % (socket.gethostname() if exposed else "localhost")
+    assert url in lines, lines
