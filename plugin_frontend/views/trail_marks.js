@@ -63,17 +63,22 @@ export function paintMeanPaths(ctx, means, colors, head, brightness, labels) {
   ctx.font = LABEL_FONT;
   ctx.textBaseline = "middle";
   ctx.textAlign = "start";
-  means.forEach((path, label) => {
-    path?.slice(0, last + 1).forEach(([x, y], f) => {
-      const box = [x + MARKER_RADIUS_PX + 1, y - LABEL_HEIGHT_PX / 2, labels[f].length * LABEL_CHAR_PX + 4, LABEL_HEIGHT_PX];
-      if (taken.some((other) => overlaps(box, other))) return;
+  for (let f = last; f >= 0; f--) { // The latest frame's labels first: they are left out last.
+    means.forEach((path, label) => {
+      if (!path) return;
+      const [x, y] = path[f];
+      const [w, h, r] = [labels[f].length * LABEL_CHAR_PX + 4, LABEL_HEIGHT_PX, MARKER_RADIUS_PX + 1];
+      const box = [[x + r, y - h / 2], [x - r - w, y - h / 2], [x - w / 2, y - r - h], [x - w / 2, y + r]]
+        .map(([left, top]) => [left, top, w, h]) // Right of the marker, else left, above, below.
+        .find((place) => !taken.some((other) => overlaps(place, other)));
+      if (!box) return;
       taken.push(box);
       ctx.fillStyle = "rgba(255,255,255,0.8)";
       ctx.fillRect(...box);
       ctx.fillStyle = shade(colors[label], 0.35, 1);
-      ctx.fillText(labels[f], box[0] + 2, y);
+      ctx.fillText(labels[f], box[0] + 2, box[1] + h / 2);
     });
-  });
+  }
 }
 
 function lerp(a, b, f) {
