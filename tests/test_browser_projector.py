@@ -117,6 +117,8 @@ def test_projector_tab_shows_the_points(projector_run, driver):  # noqa: F811
     driver.execute_script("arguments[0].selectedTensor = arguments[1]", panel, TENSOR)
     _wait_for(driver, ".dim", "16")
     driver.execute_script("arguments[0].selectedColorOptionName = 'label'", panel)
+    projections = driver.execute_script(DEEP_QUERY_JS, "vz-projector-projections-panel")
+    driver.execute_script("arguments[0].pcaIs3d = false", projections)  # A flat PCA: clearer.
     time.sleep(3)
     os.makedirs(ARTIFACTS, exist_ok=True)
     path = os.path.join(ARTIFACTS, "projector.png")
