@@ -147,12 +147,9 @@ class App {
     if (run) this.selectRun(run); // Before state.run changes: it loads the new run's atlas.
     if ("colorBy" in change || "colorLayer" in change || "colorNeuron" in change || run) this.showColorKey();
     document.body.classList.toggle("drag-pan", this.state.dragMode === "pan");
-    for (const key of ["trailCount", "trailFilter", "pointStyle", "colorBy", "dragMode"]) {
-      if (key in change) {
-        this.display[key] = change[key];
-        this.view?.redraw();
-      }
-    }
+    const shown = ["trailCount", "trailFilter", "pointStyle", "colorBy", "dragMode"].filter((key) => key in change);
+    for (const key of shown) this.display[key] = change[key];
+    if (shown.length || "colorLayer" in change || "colorNeuron" in change) this.view?.redraw();
     this.update();
   }
 

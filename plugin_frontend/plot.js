@@ -77,7 +77,7 @@ export function pointRadius(count, width) {
  * A small filled disc to stamp with `drawImage` (much faster than one `arc` per point), with an
  * optional outline (`stroke`, `lineWidth` CSS px); SVG exports draw it as a circle (`svgCircle`).
  */
-export function discSprite(fill, radius, stroke = null, lineWidth = 1.5) {
+export function discSprite(fill, radius, stroke = null, lineWidth = 2) {
   const ratio = window.devicePixelRatio || 1;
   const outer = radius + (stroke ? lineWidth / 2 : 0);
   const size = Math.ceil(2 * outer * ratio) + 2;
