@@ -7,9 +7,10 @@ relative to it, as TensorBoard 2.21 requires):
 * one tensor file per layer and recorded epoch, `<k>_<layer>_epoch_<step>.bin`:
   raw little-endian float32 `[N, D]`, its shape in the config's
   `tensor_shape`. The Projector tries a tensor file as TSV text first and
-  reads it as binary only when that fails to decode as UTF-8, so a tensor
-  whose bytes do happen to be valid UTF-8 (all zeros: a dead layer) is
-  written as TSV (`.tsv`, the same float32 values) instead;
+  reads it as binary only when a line fails to decode as UTF-8, so a
+  tensor whose bytes it would not read as binary (all zeros: a dead layer;
+  zeros and a newline byte before the first non-UTF-8 byte) is written as
+  TSV (`.tsv`, the same float32 values) instead;
 * one metadata TSV per recorded epoch, `metadata_epoch_<step>.tsv`, with a
   header row (the Projector needs one when there are several columns):
   `label` (true class name), `predicted` (predicted class name),
@@ -52,18 +53,43 @@ def assets_dir(log_dir):
 def encode_tensor(values):
     """`(bytes, extension)` of float32 `[N, D]` `values` as the Projector reads them.
 
-    Raw little-endian float32 (`".bin"`) unless those bytes decode as UTF-8
-    (the Projector would then parse them as TSV and fail): TSV (`".tsv"`)
-    with every float32 written exactly.
+    Raw little-endian float32 (`".bin"`), unless the Projector would not
+    read those bytes as binary (`read_as_binary`): then TSV (`".tsv"`) with
+    every float32 written exactly.
     """
     values = np.ascontiguousarray(values, dtype="<f4")
     data = values.tobytes()
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
+    if read_as_binary(data):
         return data, ".bin"
     lines = ("\t".join(map(repr, row)) for row in values.astype(np.float64).tolist())
     return ("\n".join(lines) + "\n").encode("ascii"), ".tsv"
+
+
+def read_as_binary(data):
+    """Whether TensorBoard's Projector reads a tensor file holding `data` as binary float32.
+
+    It reads the file as TSV text, line by line, and falls back to binary on
+    the first line that is not UTF-8; a line before it that decodes but is
+    no row of numbers (ASCII bytes of zeros or small floats followed by a
+    newline byte) makes the read fail instead, and a file that decodes
+    throughout is taken for text.
+    """
+    start = 0
+    while True:
+        end = data.find(b"\n", start)
+        line = data[start:] if end < 0 else data[start:end]
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError:
+            return True
+        if text:
+            try:
+                [float(v) for v in text.split("\t")]
+            except ValueError:
+                return False
+        if end < 0:
+            return False
+        start = end + 1
 
 
 def metadata_tsv(labels, predictions, class_names):

@@ -121,6 +121,23 @@ def test_tensor_bytes_that_decode_as_utf8_are_written_as_exact_tsv(tmp_path):
     assert extension == ".bin" and data == values.astype("<f4").tobytes()
 
 
+def test_a_text_line_before_the_first_non_utf8_byte_makes_a_tsv(tmp_path):
+    values = np.random.default_rng(0).normal(size=(6, 4)).astype(np.float32)
+    values[0, :2] = 0.0
+    values[0, 2] = np.frombuffer(bytes([0x3D, 0x0A, 0x8A, 0x3E]), "<f4")[0]  # 0.27: a newline byte, then 0x8A.
+    data = values.tobytes()
+    with pytest.raises(UnicodeDecodeError):
+        data.decode("utf-8")  # Not UTF-8 as a whole, yet the Projector cannot read it as binary:
+    (tmp_path / "t.bin").write_bytes(data)
+    with pytest.raises(ValueError, match="could not convert"):
+        projector_plugin._read_tensor_tsv_file(str(tmp_path / "t.bin"))
+    assert not projector.read_as_binary(data)
+    encoded, extension = projector.encode_tensor(values)
+    (tmp_path / "t.tsv").write_bytes(encoded)
+    assert extension == ".tsv"
+    np.testing.assert_array_equal(projector_plugin._read_tensor_tsv_file(str(tmp_path / "t.tsv")), values)
+
+
 def test_dead_layer_is_served_as_the_projector_reads_it(tmp_path):
     x, y = digits()
     model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(8, activation="relu", name="dead",
