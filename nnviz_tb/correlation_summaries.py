@@ -140,8 +140,8 @@ class CorrelationSummaries:
                 num_features=self.dims[self.layers.index(name)],
                 num_points=len(self.labels),
                 class_names=self.class_names,
-                feature_sampling="evenly_spaced(%d)" % self.max_features,
-                sample_sampling="class_balanced(%d)" % self.max_samples,
+                feature_sampling="evenly spaced",
+                sample_sampling="balanced across classes",
             ),
         )
 

@@ -1,12 +1,16 @@
-// Categorical palette (Tableau 10, then Tableau 20) and brightness ramps for trails.
+// Categorical palettes and brightness ramps for trails. No class colour is grey: grey
+// (NEUTRAL, faded) is what de-emphasised points are drawn in, so a brushed class always stands out.
 
+// Tableau 10 with its grey (#bab0ac) replaced by a deep purple, the colour farthest (CIELAB,
+// also under simulated deuteranopia) from the other nine.
 const TABLEAU10 = [
   "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
-  "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac",
+  "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#5a3d8a",
 ];
+// Tableau 20 without its two greys (#79706e, #bab0ac): 18 colours.
 const TABLEAU20 = [
   "#4e79a7", "#a0cbe8", "#f28e2b", "#ffbe7d", "#59a14f", "#8cd17d", "#b6992d", "#f1ce63",
-  "#499894", "#86bcb6", "#e15759", "#ff9d9a", "#79706e", "#bab0ac", "#d37295", "#fabfd2",
+  "#499894", "#86bcb6", "#e15759", "#ff9d9a", "#d37295", "#fabfd2",
   "#b07aa1", "#d4a6c8", "#9d7660", "#d7b5a6",
 ];
 
@@ -15,7 +19,7 @@ function parseHex(hex) {
   return [(value >> 16) & 255, (value >> 8) & 255, value & 255];
 }
 
-/** One colour per class: `{hex, rgb: [r, g, b]}`; palettes repeat past 20 classes. */
+/** One colour per class: `{hex, rgb: [r, g, b]}`; palettes repeat past 18 classes. */
 export function classColors(count) {
   const palette = count <= TABLEAU10.length ? TABLEAU10 : TABLEAU20;
   return Array.from({ length: count }, (_, i) => {
@@ -58,4 +62,5 @@ export function sequentialGradient(color) {
   return `linear-gradient(to right, ${[0, 0.35, 0.7, 1].map((t) => `${sequential(color, t)} ${100 * t}%`).join(", ")})`;
 }
 
+/** Grey of de-emphasised (faded) points, at any opacity unlike every class colour. */
 export const NEUTRAL = { hex: "#8a8a8a", rgb: [138, 138, 138] };

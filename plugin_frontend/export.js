@@ -1,8 +1,13 @@
 // Export of a plot as PNG or SVG: the same `paint(ctx, width, height)` that draws it on screen
 // draws it into a 2x canvas or into `SvgContext`, which records the subset of the Canvas 2D API
-// the views use as SVG elements. A title on top and the visible classes below are added.
+// the views use as SVG elements. A title on top, the plot's colour ramp (e.g. the trails'
+// brightness from first layer to output) and the visible classes below are added.
 
 const TITLE_PX = 28;
+const KEY_ROW_PX = 18;
+const KEY_SWATCH_PX = 10;
+const KEY_BAR_PX = 160;
+const KEY_BAR_STEPS = 32;
 const LEGEND_ROW_PX = 18;
 const LEGEND_ITEM_PX = 110;
 const PNG_SCALE = 2;
@@ -122,7 +127,93 @@ export class SvgContext {
   }
 }
 
-/** Draws the title, the plot and the legend `[{name, hex}]` into `ctx`. */
+/**
+ * The plot's colour key as shown under it (its root's `.ramp`: e.g. the trails' brightness from
+ * first layer to output), in reading order: `{text}`, `{swatch: css, round}` (an element with a
+ * background colour) and `{stops: [[r, g, b, a], ...], width}` (one with a gradient); null if none.
+ */
+function shownKey(plot) {
+  const ramp = plot.root?.querySelector(".ramp");
+  if (!ramp || ramp.hidden) return null;
+  const items = [];
+  const walk = (node) => {
+    for (const child of node.childNodes) {
+      if (child.nodeType === Node.TEXT_NODE) {
+        if (child.textContent.trim()) items.push({ text: child.textContent.trim() });
+        continue;
+      }
+      if (child.nodeType !== Node.ELEMENT_NODE || child.tagName === "SELECT") continue;
+      const style = getComputedStyle(child);
+      const stops = (style.backgroundImage.match(/rgba?\([^)]*\)/g) ?? []).map((color) => {
+        const [r, g, b, a = 1] = color.slice(color.indexOf("(") + 1, -1).split(",").map(Number);
+        return [r, g, b, a];
+      });
+      if (stops.length) items.push({ stops, width: Math.min(KEY_BAR_PX, child.clientWidth || KEY_BAR_PX) });
+      else if (style.backgroundColor !== "rgba(0, 0, 0, 0)") items.push({ swatch: style.backgroundColor, round: style.borderRadius === "50%" });
+      walk(child);
+    }
+  };
+  walk(ramp);
+  return items.length ? items : null;
+}
+
+/** Positions `{item, x, row}` of the key's items in rows of `width`, and the number of rows. */
+function layoutKey(items, width) {
+  const measure = document.createElement("canvas").getContext("2d");
+  measure.font = FONT;
+  const placed = [];
+  let [x, row] = [8, 0];
+  for (const item of items) {
+    const size = item.text ? measure.measureText(item.text).width + 6 : item.stops ? item.width + 6 : KEY_SWATCH_PX + 3;
+    if (x > 8 && x + size > width - 8) [x, row] = [8, row + 1];
+    placed.push({ item, x, row });
+    x += size;
+  }
+  return { placed, rows: items.length ? row + 1 : 0 };
+}
+
+/** The colour at `t` in [0, 1] of evenly spaced `stops`. */
+function stopColor(stops, t) {
+  const at = t * (stops.length - 1);
+  const i = Math.max(0, Math.min(stops.length - 2, Math.floor(at)));
+  const mixed = stops.length < 2 ? stops[0] : stops[i].map((c, k) => c + (stops[i + 1][k] - c) * (at - i));
+  return `rgba(${mixed.slice(0, 3).map(Math.round).join(",")},${+mixed[3].toFixed(3)})`;
+}
+
+/** Draws the key laid out by `layoutKey` from height `top` down. */
+function drawKey(ctx, { placed }, top) {
+  ctx.font = FONT;
+  ctx.textBaseline = "middle";
+  ctx.textAlign = "start";
+  for (const { item, x, row } of placed) {
+    const y = top + KEY_ROW_PX * (row + 0.5);
+    if (item.text) {
+      ctx.fillStyle = "#616161";
+      ctx.fillText(item.text, x, y);
+    } else if (item.stops) {
+      for (let k = 0; k < KEY_BAR_STEPS; k++) {
+        ctx.fillStyle = stopColor(item.stops, (k + 0.5) / KEY_BAR_STEPS);
+        ctx.fillRect(x + (k * item.width) / KEY_BAR_STEPS, y - KEY_SWATCH_PX / 2, item.width / KEY_BAR_STEPS + 0.3, KEY_SWATCH_PX);
+      }
+    } else {
+      ctx.fillStyle = item.swatch;
+      ctx.beginPath();
+      if (item.round) ctx.arc(x + KEY_SWATCH_PX / 2, y, KEY_SWATCH_PX / 2, 0, 2 * Math.PI);
+      else ctx.rect(x, y - KEY_SWATCH_PX / 2, KEY_SWATCH_PX, KEY_SWATCH_PX);
+      ctx.fill();
+    }
+  }
+}
+
+/** The plot's key laid out for `width`, or null; and the height of everything under the plot. */
+function footer(plot, legend, width) {
+  const items = shownKey(plot);
+  const key = items && layoutKey(items, width);
+  const perRow = Math.max(1, Math.floor(width / LEGEND_ITEM_PX));
+  return { key, height: (key ? key.rows * KEY_ROW_PX : 0) + Math.ceil(legend.length / perRow) * LEGEND_ROW_PX };
+}
+
+/** Draws the title, the plot, its key and the legend `[{name, hex}]` into `ctx`. */
 function compose(ctx, plot, width, height, legend) {
   ctx.fillStyle = "#fff";
   ctx.fillRect(0, 0, width, height);
@@ -132,17 +223,20 @@ function compose(ctx, plot, width, height, legend) {
   ctx.textAlign = "start";
   ctx.fillText(plot.exportTitle(), 8, TITLE_PX / 2);
   const perRow = Math.max(1, Math.floor(width / LEGEND_ITEM_PX));
-  const plotHeight = height - TITLE_PX - Math.ceil(legend.length / perRow) * LEGEND_ROW_PX;
+  const { key, height: below } = footer(plot, legend, width);
+  const plotHeight = height - TITLE_PX - below;
   ctx.save();
   ctx.translate(0, TITLE_PX);
   plot.paint(ctx, width, plotHeight);
   ctx.restore();
+  if (key) drawKey(ctx, key, TITLE_PX + plotHeight);
+  const legendTop = TITLE_PX + plotHeight + (key ? key.rows * KEY_ROW_PX : 0);
   ctx.font = FONT;
   ctx.textBaseline = "middle";
   ctx.textAlign = "start";
   legend.forEach(({ name, hex }, i) => {
     const x = 8 + (i % perRow) * LEGEND_ITEM_PX;
-    const y = TITLE_PX + plotHeight + LEGEND_ROW_PX * (Math.floor(i / perRow) + 0.5);
+    const y = legendTop + LEGEND_ROW_PX * (Math.floor(i / perRow) + 0.5);
     ctx.fillStyle = hex;
     ctx.beginPath();
     ctx.arc(x + 5, y, 5, 0, 2 * Math.PI);
@@ -172,8 +266,7 @@ function fileName(title, extension) {
  */
 export async function render(plot, format, legend) {
   const width = plot.canvas.clientWidth;
-  const perRow = Math.max(1, Math.floor(width / LEGEND_ITEM_PX));
-  const height = TITLE_PX + plot.canvas.clientHeight + Math.ceil(legend.length / perRow) * LEGEND_ROW_PX;
+  const height = TITLE_PX + plot.canvas.clientHeight + footer(plot, legend, width).height;
   if (format === "svg") {
     const svg = new SvgContext(width, height);
     compose(svg, plot, width, height, legend);

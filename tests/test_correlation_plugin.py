@@ -105,6 +105,24 @@ def test_damaged_records_answer_422_naming_run_and_tag(client, path, message):
     assert "'run'" in body["error"] and "nnviz/" in body["error"]
 
 
+def test_old_files_internal_sampling_names_are_served_in_words(tmp_path):
+    def old_matrices(layer, features, samples):
+        tag, blobs, step, content, kind = _matrices(0, _matrix_blobs())
+        content.update(layer=layer, feature_sampling=features, sample_sampling=samples)
+        return metadata.feature_correlations_tag(layer, 0), blobs, step, content, kind
+
+    _write(tmp_path / "old", [_cross(0), old_matrices("a", "evenly_spaced(256)", "class_balanced(256)"),
+                              old_matrices("b", "a rule of a later version", 7)])
+    client = make_client(str(tmp_path))[0]
+    answers = {(layer, over): get(client, "/feature_correlations?run=old&layer=%s&epoch=0&over=%s" % (layer, over))
+               for layer in "ab" for over in ("features", "samples")}
+    assert {key: status for key, (status, _) in answers.items()} == dict.fromkeys(answers, 200)
+    assert answers["a", "features"][1]["sampling"] == "evenly spaced"
+    assert answers["a", "samples"][1]["sampling"] == "balanced across classes"
+    assert answers["b", "features"][1]["sampling"] == "a rule of a later version"
+    assert answers["b", "samples"][1]["sampling"] is None
+
+
 def test_good_records_of_the_same_run_are_served(client):
     status, body = get(client, "/feature_correlations?run=run&layer=a&epoch=0&over=samples")
     assert status == 200 and len(body["matrix"]) == 8

@@ -280,6 +280,7 @@ def test_feature_correlations_route(client, over, side):
     assert body["class_names"] == [str(c) for c in range(10)]
     assert (body["labels"] is None) == (over == "features")
     assert body["total"] == (16 if over == "features" else 400)
+    assert body["sampling"] == ("evenly spaced" if over == "features" else "balanced across classes")
 
 
 def test_augmentation_variance_route(client):

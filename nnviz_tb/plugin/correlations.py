@@ -11,6 +11,7 @@ a route answers for every epoch.
 """
 
 import numbers
+import re
 
 import numpy as np
 from tensorboard import errors
@@ -21,6 +22,16 @@ from nnviz_tb.plugin.corrupt import CorruptDataError
 
 MEASURES = correlation.MEASURES
 OVER = ("features", "samples")
+# Sampling rules as files before 2026-12 named them ("evenly_spaced(256)"), in words.
+_OLD_SAMPLING = {"evenly_spaced": "evenly spaced", "class_balanced": "balanced across classes"}
+
+
+def _sampling_words(rule):
+    """A matrix's sampling rule in words ("evenly spaced"), from new or old files; None if unknown."""
+    if not isinstance(rule, str):
+        return None
+    old = re.fullmatch(r"(\w+)\(\d+\)", rule)
+    return _OLD_SAMPLING.get(old.group(1), rule) if old else rule
 
 
 def _is_count(value):
@@ -254,7 +265,7 @@ class Correlations:
             "labels": labels,
             "class_names": content.get("class_names", []),
             "total": total,
-            "sampling": sampling,
+            "sampling": _sampling_words(sampling),
         }
 
     def augmentation_variance_impl(self, ctx, experiment_id, run, epoch):

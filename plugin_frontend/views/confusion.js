@@ -1,11 +1,29 @@
 // Confusion matrix of the probe set at the frame shown: true class x predicted class, each
-// row coloured by its share of the class (so that rows of small classes read alike). Clicking
-// a cell selects its points in every projection and trail view; clicking it again clears.
+// row coloured by its share of the class (so that rows of small classes read alike), counts in
+// the cells where they fit, and each class's precision and recall below. Clicking a cell
+// selects its points in every projection and trail view; clicking it again clears.
 
 import { element } from "../dom.js";
 import { Heatmap, colorBar, sequentialScale } from "./heatmap.js";
 
 const SCALE = sequentialScale(0, 1);
+
+/**
+ * Per class `c`: `recall[c]` = counts[c][c] / row c's total, `precision[c]` = counts[c][c] /
+ * column c's total, and `support[c]` = row c's total; null where the total is 0.
+ */
+export function precisionRecall(counts, classes) {
+  const at = (row, col) => counts[row * classes + col];
+  const sum = (f) => Array.from({ length: classes }, (_, k) => f(k)).reduce((a, b) => a + b, 0);
+  const support = Array.from({ length: classes }, (_, c) => sum((k) => at(c, k)));
+  const predicted = Array.from({ length: classes }, (_, c) => sum((k) => at(k, c)));
+  const ratio = (c, total) => (total ? at(c, c) / total : null);
+  return {
+    precision: predicted.map((total, c) => ratio(c, total)),
+    recall: support.map((total, c) => ratio(c, total)),
+    support,
+  };
+}
 
 /** `counts` (row-major `[classes x classes]`) of `labels` against `predictions`. */
 export function confusionCounts(labels, predictions, classes) {
@@ -28,10 +46,13 @@ export class ConfusionView {
       describe: (share, row, col) => this.describe(row, col),
       tooltip: display.tooltip,
       onClick: (row, col) => this.choose(row, col),
+      cellText: (share, row, col) => String(this.counts[row * this.classes + col] || ""),
       rowTitle: "true class",
       colTitle: "predicted class",
     });
     colorBar(this.root, SCALE, { min: "0", max: "100 %", title: "share of the true class" });
+    this.metrics = this.root.appendChild(element("table", "confusion-metrics"));
+    Object.assign(this.metrics.style, { borderCollapse: "collapse", fontSize: "12px", marginTop: "8px", fontVariantNumeric: "tabular-nums" });
     this.root.appendChild(element("div", "gradient-note", "Click a cell to select its points in every view; click it again to clear."));
     this.chosen = null;
   }
@@ -58,7 +79,28 @@ export class ConfusionView {
       values: this.counts.map((count, i) => count / (this.rowTotals[Math.floor(i / classes)] || 1)),
       rows: classes, cols: classes, rowLabels: names, colLabels: names,
     });
+    this.showMetrics(names);
     this.redraw();
+  }
+
+  /** The per-class precision and recall table: one column per class. */
+  showMetrics(names) {
+    const { precision, recall, support } = precisionRecall(this.counts, this.classes);
+    const percent = (value) => (value === null ? "—" : `${(100 * value).toFixed(1)}`);
+    const row = (head, cells, title) => {
+      const tr = element("tr");
+      const th = tr.appendChild(element("th", "", head));
+      th.title = title;
+      Object.assign(th.style, { textAlign: "left", fontWeight: "500", paddingRight: "8px", whiteSpace: "nowrap" });
+      for (const text of cells) tr.appendChild(element("td", "", text)).style.cssText = "text-align:right;padding:1px 4px";
+      return tr;
+    };
+    this.metrics.replaceChildren(
+      row("class", names, ""),
+      row("precision %", precision.map(percent), "Of the points predicted as the class, the share that belong to it (column)"),
+      row("recall %", recall.map(percent), "Of the points of the class, the share predicted as it (row)"),
+      row("points", support.map(String), "Points of the class in the probe set"),
+    );
   }
 
   name(label) {

@@ -6,7 +6,7 @@
 import { fetchAugmentationVariance, fetchCorrelations, fetchFeatureCorrelations } from "../api.js";
 import { element } from "../dom.js";
 import { setOptions } from "./controls.js";
-import { Heatmap, colorBar, divergingScale, sequentialScale } from "./heatmap.js";
+import { HATCH_CSS, Heatmap, colorBar, divergingScale, sequentialScale, swatches } from "./heatmap.js";
 import { Player } from "./player.js";
 
 const MEASURES = [
@@ -17,8 +17,12 @@ const OVER = [
   ["features", "Feature × feature"],
   ["samples", "Sample × sample (ordered by class)"],
 ];
+// Signed Pearson r on a diverging −1…1 scale; the layer-pair scores (CKA, best-match |r|) lie
+// in [0, 1]: a sequential 0…1 scale.
 const CORRELATION = divergingScale(-1, 1);
+const SCORE = sequentialScale(0, 1);
 const REACTION = sequentialScale(0, 1);
+const DEAD = [197, 27, 125]; // A feature without variance over the probe: no ratio to colour.
 const MATRIX_PX = 520;
 const MAX_MULTIPLES = 12;
 
@@ -38,6 +42,17 @@ function describeBounds(scores) {
   }
   if (scores.pearson_features != null) parts.push(`best-match |r| over at most ${count(scores.pearson_features)} features a layer (evenly spaced)`);
   return parts.length ? ` Scores ${parts.join("; ")}, to bound the work of a record.` : "";
+}
+
+/**
+ * "256 of 512 features, evenly spaced", "256 of 1,797 probe points, balanced across classes" or
+ * "all 64 features": what a feature/sample matrix of `size` rows holds (`json.sampling`: the rule,
+ * in words, from ./feature_correlations).
+ */
+function describeSampling(json, size) {
+  const what = json.over === "samples" ? "probe points" : "features";
+  if (json.total == null || size >= json.total) return `all ${count(size)} ${what}`;
+  return `${count(size)} of ${count(json.total)} ${what}` + (json.sampling ? `, ${json.sampling}` : "");
 }
 
 /** The largest of `epochs` that is not after `epoch` (or the first). */
@@ -75,14 +90,14 @@ export class CorrelationMode {
     this.pairsNote = section.appendChild(element("div", "gradient-note"));
     this.pairs = new Heatmap(section, {
       tooltip: this.tooltip, rowTitle: "layer", colTitle: "layer", cellPx: 48,
-      color: CORRELATION,
+      color: SCORE,
       describe: (value, row, col) => [
         ["Layers", `${this.layers[row]} × ${this.layers[col]}`],
         [this.measureName(), fixed(3)(value)],
         ["Epoch", String(this.epoch)],
       ],
     });
-    colorBar(section, CORRELATION, { min: "−1", max: "1", title: "correlation", minValue: -1, maxValue: 1 });
+    this.pairsLegend = section.appendChild(element("div"));
     this.player = new Player(section, (position) => this.showEpoch(this.scores.epochs[Math.round(position)]));
     section.appendChild(element("div", "section-title", "Over epochs"));
     this.multiples = section.appendChild(element("div", "correlation-multiples"));
@@ -114,10 +129,13 @@ export class CorrelationMode {
     this.augmentationNote = section.appendChild(element("div", "gradient-note"));
     this.augmentation = new Heatmap(section, {
       tooltip: this.tooltip, rowTitle: "layer", colTitle: "feature", cellPx: 22,
-      color: REACTION,
+      color: (value, row, col) => (this.isDead(row, col) ? DEAD : REACTION(value)),
+      hatched: (value, row, col) => col >= this.augmentationJson.layers[row].relative_variance.length,
       describe: (value, row, col) => this.describeReaction(row, col),
     });
-    this.reactionBar = colorBar(section, REACTION, { min: "0 (invariant)", max: "≥ 1", title: "variance under augmentation / variance over the probe" });
+    this.reactionBar = section.appendChild(element("div"));
+    colorBar(this.reactionBar, REACTION, { min: "0 (invariant)", max: "≥ 1", title: "variance under augmentation / variance over the probe" });
+    swatches(this.reactionBar, [[DEAD, "dead: no variance over the probe"], [HATCH_CSS, "no such feature: the layer is narrower"]]);
   }
 
   /** Shows the correlations of `run` (`summary`: its `correlations` field in ./runs, or null). */
@@ -150,6 +168,8 @@ export class CorrelationMode {
       return;
     }
     this.layers = this.scores.layers;
+    this.pairsLegend.replaceChildren();
+    colorBar(this.pairsLegend, SCORE, { min: "0", max: "1", title: this.measureName() });
     const epochs = this.scores.epochs;
     // Follow the latest epoch as a run trains, unless an earlier one was chosen.
     const followed = this.latest === undefined || this.epoch === this.latest;
@@ -192,7 +212,7 @@ export class CorrelationMode {
       item.dataset.epoch = String(epoch);
       item.appendChild(element("div", "plot-note", `epoch ${epoch} · mean ${fixed(2)(this.scores.mean[epochs.indexOf(epoch)])}`));
       const small = new Heatmap(item, {
-        tooltip: this.tooltip, cellPx: 14, color: CORRELATION,
+        tooltip: this.tooltip, cellPx: 14, color: SCORE,
         describe: (value, row, col) => [["Layers", `${this.layers[row]} × ${this.layers[col]}`], [`Epoch ${epoch}`, fixed(3)(value)]],
         onClick: () => this.player.moveTo(epochs.indexOf(epoch)),
       });
@@ -229,9 +249,7 @@ export class CorrelationMode {
     this.matrixLabels = labels;
     this.matrixTitle.textContent = `${over === "samples" ? "Sample" : "Feature"} correlations of ${layer} at epoch ${epoch}`;
     const dead = json.dead.filter(Boolean).length;
-    const sampled = json.total != null && size < json.total ? ", sampled" : "";
-    this.matrixNote.textContent =
-      `${count(size)} of ${count(json.total)} ${over}${sampled} (${json.sampling})` + (dead ? `; ${dead} without variance (empty rows).` : ".");
+    this.matrixNote.textContent = describeSampling(json, size) + (dead ? `; ${dead} without variance (empty rows).` : ".");
     this.matrix.options.cellPx = Math.max(2, Math.floor(MATRIX_PX / size));
     this.matrix.setData({ values: json.matrix, rows: size, cols: size, rowLabels, colLabels: rowLabels.map(() => "") });
   }
@@ -275,9 +293,13 @@ export class CorrelationMode {
     });
   }
 
+  isDead(row, col) {
+    return Boolean(this.augmentationJson.layers[row].dead[col]);
+  }
+
   describeReaction(row, col) {
     const layer = this.augmentationJson.layers[row];
-    if (col >= layer.variance.length) return [["Layer", layer.name], ["Feature", "—"]];
+    if (col >= layer.variance.length) return [["Layer", layer.name], ["Feature", `none: ${layer.name} has ${count(layer.variance.length)} features shown`]];
     const relative = layer.relative_variance[col];
     return [
       ["Feature", `${layer.name} #${layer.indices ? layer.indices[col] : col}`],

@@ -5,7 +5,7 @@
 import { fetchGradients, fetchGradientSigns, gradientsUrl } from "../api.js";
 import { element } from "../dom.js";
 import { setOptions } from "./controls.js";
-import { Heatmap, categoricalScale, colorBar, sequentialScale, swatches } from "./heatmap.js";
+import { HATCH_CSS, Heatmap, categoricalScale, colorBar, sequentialScale, swatches } from "./heatmap.js";
 
 // Statistics of the overview: [key, name, how a layer's value becomes the colour's value].
 const PER_WEIGHT_STEP = "per weight and measured step";
@@ -20,9 +20,14 @@ const OVERVIEW_STATS = [
   ["grad_norm", "Gradient L2 norm (mean over measured steps)", "value"],
   ["weight_change", "Weight change L2 norm (mean per step)", "value"],
 ];
-// Sign codes (nnviz_tb.metadata.SIGN_*): zero, small -, small +, large -, large +.
-const SIGN_COLORS = [[66, 66, 66], [229, 57, 53], [67, 160, 71], [255, 255, 255], [255, 255, 255]];
-const LARGE_SIGN_COLORS = [[244, 187, 182], [187, 222, 189]];
+// Sign codes (nnviz_tb.metadata.SIGN_*): zero, small -, small +, large -, large +. Orange for
+// negative, blue for positive (told apart with any colour vision), stronger for larger |g|.
+const SIGN_COLORS = [[224, 224, 224], [253, 184, 99], [146, 197, 222], [230, 97, 1], [33, 102, 172]];
+const SIGN_SCALE = categoricalScale(SIGN_COLORS);
+// A cell of the overview measured on fewer optimizer steps than this is drawn washed out and
+// hatched: a statistic of one or two steps is noise, not a trend.
+const MIN_MEASURED_STEPS = 5;
+const WASHED = 0.65; // How far such a cell's colour is mixed towards white.
 const TABLE_COLUMNS = [
   ["zero_fraction", "zero", percent],
   ["retained_fraction", "retained", percent],
@@ -74,7 +79,8 @@ export class GradientMode {
     this.overviewNote = card.appendChild(element("div", "gradient-note"));
     this.overview = new Heatmap(card, {
       tooltip, rowTitle: "layer", colTitle: "epoch", cellPx: 24,
-      color: (value) => this.overviewScale(value),
+      color: (value, row, col) => this.overviewColor(value, col),
+      hatched: (value, row, col) => this.underMeasured(col),
       describe: (value, row, col) => this.describeCell(value, row, col),
       onClick: (row, col) => this.choose(this.stats.layers[row], this.stats.epochs[col]),
     });
@@ -93,14 +99,9 @@ export class GradientMode {
     this.signsNote = card.appendChild(element("div", "gradient-note"));
     this.signs = new Heatmap(card, {
       tooltip, rowTitle: "sampled weight", colTitle: "training step", cellPx: 6,
-      color: (code) => this.signScale(code),
+      color: SIGN_SCALE,
       describe: (code, row, col) => this.describeSign(code, row, col),
     });
-    const options = card.appendChild(element("label", "gradient-option"));
-    this.largeBySign = options.appendChild(element("input"));
-    this.largeBySign.type = "checkbox";
-    this.largeBySign.addEventListener("change", () => this.showSigns(this.signData));
-    options.append(" colour large gradients by their sign too");
     this.signsLegend = card.appendChild(element("div"));
   }
 
@@ -155,6 +156,28 @@ export class GradientMode {
     return value / (this.stats.layer_info[row].size * this.stats.measured[col] || 1);
   }
 
+  /** Whether epoch `col` was measured on fewer than MIN_MEASURED_STEPS steps. */
+  underMeasured(col) {
+    return this.stats.measured[col] < MIN_MEASURED_STEPS;
+  }
+
+  overviewColor(value, col) {
+    const color = this.overviewScale(value);
+    return color && this.underMeasured(col) ? color.map((c) => Math.round(c + (255 - c) * WASHED)) : color;
+  }
+
+  /** What the note says about epochs measured on too few steps ("" if none). */
+  describeFewSteps() {
+    const { epochs, measured } = this.stats;
+    const few = epochs.filter((_, col) => this.underMeasured(col));
+    if (!few.length) return "";
+    const counts = [...new Set(few.map((e) => measured[epochs.indexOf(e)]))].sort((a, b) => a - b);
+    const which = few.length === epochs.length ? "Every epoch was" : `${few.length} of ${epochs.length} epochs (${few.slice(0, 6).join(", ")}${few.length > 6 ? ", …" : ""}) were`;
+    return ` ${which} measured on ${counts.join(" or ")} step${counts.at(-1) === 1 ? "" : "s"}, fewer than ` +
+      `${MIN_MEASURED_STEPS}: those cells are washed out and hatched, as noise rather than signal` +
+      (this.stats.every_n_steps > 1 ? " (a smaller GradientStatsLogger(every_n_steps=…) measures more)." : ".");
+  }
+
   showOverview() {
     const { layers, epochs } = this.stats;
     const key = this.statSelect.value;
@@ -172,13 +195,16 @@ export class GradientMode {
     this.overviewLegend.replaceChildren();
     const name = OVERVIEW_STATS.find(([k]) => k === key)[1];
     colorBar(this.overviewLegend, this.overviewScale, { min: "0", max: this.overviewFormat(max), title: name, maxValue: max });
+    if (epochs.some((_, col) => this.underMeasured(col))) {
+      swatches(this.overviewLegend, [[HATCH_CSS, `washed out, hatched: fewer than ${MIN_MEASURED_STEPS} measured steps`]]);
+    }
     const last = epochs.length - 1;
     const k = this.stats.every_n_steps;
     this.overviewNote.textContent = k === 1
-      ? "Exact: every optimizer step, every weight. Click a cell for its layer's gradient signs."
+      ? `Exact: every optimizer step, every weight.${this.describeFewSteps()} Click a cell for its layer's gradient signs.`
       : `Exact over every weight on the measured steps: ${ordinal(k)} optimizer step, each compared with the step ` +
         `before it (${this.stats.measured[last]} of ${this.stats.steps[last]} steps in epoch ${epochs[last]}); ` +
-        "other steps are not counted. Click a cell for its layer's gradient signs.";
+        "other steps are not counted." + this.describeFewSteps() + " Click a cell for its layer's gradient signs.";
   }
 
   describeCell(value, row, col) {
@@ -187,6 +213,7 @@ export class GradientMode {
     const rows = [
       ["Layer", `${layers[row]} (${info[row].size.toLocaleString("en-US")} weights)`],
       ["Epoch", `${epochs[col]} (${measured[col]} of ${steps[col]} steps measured)`],
+      ...(this.underMeasured(col) ? [["Caution", `${measured[col]} measured step${measured[col] === 1 ? "" : "s"}: fewer than ${MIN_MEASURED_STEPS}, noise rather than signal`]] : []),
       ["Shown", value === null || Number.isNaN(value) ? "—" : this.overviewFormat(value)],
     ];
     for (const [key, name, format] of TABLE_COLUMNS) rows.push([name, format(at(key))]);
@@ -228,11 +255,6 @@ export class GradientMode {
     this.table.replaceChildren(head, ...body);
   }
 
-  signScale(code) {
-    const colors = this.largeBySign.checked ? SIGN_COLORS.slice(0, 3).concat(LARGE_SIGN_COLORS) : SIGN_COLORS;
-    return categoricalScale(colors)(code);
-  }
-
   showSigns(data) {
     this.signData = data;
     const { layer, epoch, codes, weights, steps, stride, steps_in_epoch: total, layer_size: size } = data;
@@ -248,16 +270,14 @@ export class GradientMode {
       `A sample: ${weights.length} of ${size.toLocaleString("en-US")} weights (evenly spaced over the layer), ` +
       `${stepText} of the epoch; exact gradient signs of those.`;
     const [zt, rt] = [data.zero_threshold, data.release_threshold].map((t) => t.toExponential());
-    const largeBySign = this.largeBySign.checked;
-    const entries = [
+    this.signsLegend.replaceChildren();
+    swatches(this.signsLegend, [
       [SIGN_COLORS[0], `zero (|g| < ${zt})`],
       [SIGN_COLORS[1], `small negative (${zt} ≤ |g| ≤ ${rt})`],
+      [SIGN_COLORS[3], `large negative (|g| > ${rt})`],
       [SIGN_COLORS[2], "small positive"],
-    ].concat(largeBySign
-      ? [[LARGE_SIGN_COLORS[0], `large negative (|g| > ${rt})`], [LARGE_SIGN_COLORS[1], "large positive"]]
-      : [[SIGN_COLORS[3], `large (|g| > ${rt})`]]);
-    this.signsLegend.replaceChildren();
-    swatches(this.signsLegend, entries);
+      [SIGN_COLORS[4], "large positive"],
+    ]);
   }
 
   describeSign(code, row, col) {

@@ -7,6 +7,8 @@
 //     describe: (value, row, col) => [["Layer", rows[row]], ["Value", value.toFixed(3)]],
 //     tooltip,                                         // the tab's Tooltip (showText / hide)
 //     onClick: (row, col) => {},                       // optional; not called after a drag
+//     hatched: (value, row, col) => false,             // optional; cells drawn hatched (no data)
+//     cellText: (value, row, col) => "12",             // optional; printed where it fits the cell
 //     rowTitle: "layer", colTitle: "epoch",            // optional axis titles
 //   });
 //   map.setData({ values, rows, cols, rowLabels, colLabels });   // values: row-major, rows x cols
@@ -20,13 +22,19 @@
 //   sequentialScale(min, max, from?, to?)        light to dark
 //   divergingScale(min, max, negative?, neutral?, positive?)   e.g. correlations in [-1, 1]
 //   categoricalScale(colors)                     integer codes -> colours ([r, g, b] each)
-// Legends: colorBar(parent, scale, {min, max, title}) and swatches(parent, [[color, text], ...]).
+// Legends: colorBar(parent, scale, {min, max, title}) and swatches(parent, [[color, text], ...])
+// (a colour is `[r, g, b]` or a CSS background such as HATCH_CSS, the look of hatched cells).
+// Colours of the frame and labels follow the page's CSS variables (--muted, --border, --surface).
 
 import { element } from "../dom.js";
 import { fitCanvas } from "../plot.js";
 
 const FONT = "11px Roboto, 'Helvetica Neue', Arial, sans-serif";
-const LABEL_COLOR = "#616161";
+const HATCH_INK = "rgba(117,117,117,0.55)";
+const HATCH_GAP_PX = 5;
+/** A CSS background that looks like the hatching of cells without data (for legends). */
+export const HATCH_CSS = `repeating-linear-gradient(135deg, ${HATCH_INK} 0 1px, transparent 1px ${HATCH_GAP_PX}px)`;
+const CELL_TEXT_MIN_PX = 14;
 const MAX_LABEL_PX = 160;
 const LABEL_GAP_PX = 4;
 const LINE_PX = 13;
@@ -74,15 +82,25 @@ export function colorBar(parent, scale, { min, max, title, minValue = 0, maxValu
   return bar;
 }
 
-/** A legend of colour swatches: `entries` are `[[r, g, b], text]`. */
+/** A legend of colour swatches: `entries` are `[[r, g, b] or a CSS background, text]`. */
 export function swatches(parent, entries) {
   const legend = parent.appendChild(element("div", "heatmap-legend"));
   for (const [color, text] of entries) {
     const item = legend.appendChild(element("span", "heatmap-swatch-item"));
-    item.appendChild(element("span", "heatmap-swatch")).style.background = cssColor(color);
+    item.appendChild(element("span", "heatmap-swatch")).style.background = Array.isArray(color) ? cssColor(color) : color;
     item.appendChild(element("span", "heatmap-legend-label", text));
   }
   return legend;
+}
+
+/** A colour of the page's theme: CSS variable `name` of the body, or `fallback` (light mode). */
+export function themeColor(name, fallback) {
+  return getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
+}
+
+/** Relative luminance in [0, 1] of `[r, g, b]`, to pick dark or light text on a cell. */
+function luminance([r, g, b]) {
+  return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255;
 }
 
 function isMissing(value) {
@@ -111,6 +129,7 @@ export class Heatmap {
     this.data = null;
     this.selected = null;
     this.image = document.createElement("canvas");
+    this.canvas.heatmap = this; // For the browser tests: cell geometry (toPixel) and colours.
     this.listen();
     new ResizeObserver(() => this.draw()).observe(this.root);
   }
@@ -183,10 +202,12 @@ export class Heatmap {
     const { left, top, areaWidth, areaHeight } = frame;
     const { col0, col1, row0, row1 } = this.view;
     ctx.imageSmoothingEnabled = false;
-    ctx.fillStyle = "#fafafa";
+    ctx.fillStyle = themeColor("--surface", "#fafafa");
     ctx.fillRect(left, top, areaWidth, areaHeight);
     ctx.drawImage(this.image, col0, row0, col1 - col0, row1 - row0, left, top, areaWidth, areaHeight);
-    ctx.strokeStyle = "#bdbdbd";
+    this.drawHatching(ctx, frame);
+    this.drawCellText(ctx, frame);
+    ctx.strokeStyle = themeColor("--border", "#bdbdbd");
     ctx.lineWidth = 1;
     ctx.strokeRect(left - 0.5, top - 0.5, areaWidth + 1, areaHeight + 1);
     this.drawLabels(ctx, frame);
@@ -200,11 +221,69 @@ export class Heatmap {
     this.hint.hidden = this.data.rows * this.data.cols < 2;
   }
 
+  /** The visible cells `[row, col, x, y, w, h]` (CSS pixels) for which `test(value, row, col)` holds. */
+  visibleCells(test) {
+    const { values, cols } = this.data;
+    const { col0, col1, row0, row1 } = this.view;
+    const cells = [];
+    for (let row = Math.floor(row0); row < Math.ceil(row1); row++) {
+      for (let col = Math.floor(col0); col < Math.ceil(col1); col++) {
+        if (!test(values[row * cols + col], row, col)) continue;
+        const [x, y] = this.toPixel(row, col);
+        const [x1, y1] = this.toPixel(row + 1, col + 1);
+        cells.push([row, col, x, y, x1 - x, y1 - y]);
+      }
+    }
+    return cells;
+  }
+
+  /** Diagonal lines over the cells of `options.hatched`: cells without data. */
+  drawHatching(ctx, { left, top, areaWidth, areaHeight }) {
+    if (!this.options.hatched) return;
+    const cells = this.visibleCells(this.options.hatched);
+    if (!cells.length) return;
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(left, top, areaWidth, areaHeight);
+    ctx.clip();
+    ctx.beginPath();
+    for (const [, , x, y, w, h] of cells) ctx.rect(x, y, w, h);
+    ctx.clip();
+    ctx.strokeStyle = HATCH_INK;
+    ctx.lineWidth = 1;
+    ctx.beginPath();
+    for (let d = -areaHeight; d < areaWidth; d += HATCH_GAP_PX) {
+      ctx.moveTo(left + d, top + areaHeight);
+      ctx.lineTo(left + d + areaHeight, top);
+    }
+    ctx.stroke();
+    ctx.restore();
+  }
+
+  /** `options.cellText` printed in each visible cell that it fits, dark or light by the cell's colour. */
+  drawCellText(ctx, { areaWidth, areaHeight }) {
+    const { cellText, color } = this.options;
+    const { col0, col1, row0, row1 } = this.view;
+    if (!cellText || areaHeight / (row1 - row0) < CELL_TEXT_MIN_PX) return;
+    ctx.font = FONT;
+    ctx.textAlign = "center";
+    ctx.textBaseline = "middle";
+    const cellWidth = areaWidth / (col1 - col0);
+    for (const [row, col, x, y, w, h] of this.visibleCells(() => true)) {
+      const value = this.data.values[row * this.data.cols + col];
+      const text = cellText(value, row, col);
+      if (!text || ctx.measureText(text).width > cellWidth - 4) continue;
+      const fill = color(value, row, col);
+      ctx.fillStyle = fill && luminance(fill) < 0.5 ? "#fff" : "#212121";
+      ctx.fillText(text, x + w / 2, y + h / 2);
+    }
+  }
+
   drawLabels(ctx, { left, top, areaWidth, areaHeight }) {
     const { rowLabels, colLabels } = this.data;
     const { col0, col1, row0, row1 } = this.view;
     ctx.font = FONT;
-    ctx.fillStyle = LABEL_COLOR;
+    ctx.fillStyle = themeColor("--muted", "#616161");
     const rowPx = areaHeight / (row1 - row0);
     const rowStep = Math.max(1, Math.ceil(LINE_PX / rowPx));
     ctx.textAlign = "right";
@@ -242,7 +321,7 @@ export class Heatmap {
 
   drawTitles(ctx, { left, top, areaWidth, areaHeight }) {
     const { rowTitle, colTitle } = this.options;
-    ctx.fillStyle = "#9e9e9e";
+    ctx.fillStyle = themeColor("--muted", "#9e9e9e");
     ctx.textAlign = "center";
     if (colTitle) {
       ctx.textBaseline = "bottom";

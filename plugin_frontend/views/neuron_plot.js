@@ -52,7 +52,9 @@ export class NeuronPlot extends PlotView {
     const perRow = Math.max(1, Math.floor((width - DEAD_LABEL_PX - 8) / step));
     const rows = Math.ceil(neurons.deadCount / perRow);
     const strip = rows ? Math.min(height * 0.4, rows * step + 12) : 0;
-    this.pixels = toPixels(neurons.xy, neurons.extent, width, height - strip, this.pixels ?? undefined);
+    // Reuse the pixel buffer only while it has the size of these neurons' positions.
+    const reuse = this.pixels?.length === neurons.xy.length ? this.pixels : undefined;
+    this.pixels = toPixels(neurons.xy, neurons.extent, width, height - strip, reuse);
     this.placeDead(perRow, step, height - strip + 6 + step / 2);
     const visible = this.visible();
     ctx.lineWidth = 1;
