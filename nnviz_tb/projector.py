@@ -152,6 +152,7 @@ class ProjectorWriter:
     """
 
     def __init__(self, log_dir, class_names, resume):
+        self.log_dir = log_dir
         self.dir = assets_dir(log_dir)
         self.class_names = list(class_names)
         self._resume = resume

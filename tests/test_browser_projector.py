@@ -101,18 +101,22 @@ def _wait_for(browser, selector, text, timeout=90):
     raise AssertionError("%s never showed %r" % (selector, text))
 
 
+def _open_projector(browser, url):
+    """Opens the Projector tab, waits for its points, and returns its data panel (in the Projector's frame)."""
+    browser.switch_to.default_content()
+    browser.get(url + "/#projector")
+    deadline = time.time() + 60
+    for _ in range(2):  # The plugin's frame holds the Projector's.
+        while not browser.find_elements("css selector", "iframe") and time.time() < deadline:
+            time.sleep(0.5)
+        browser.switch_to.frame(browser.find_element("css selector", "iframe"))
+    _wait_for(browser, ".numDataPoints", "500")
+    return browser.execute_script(DEEP_QUERY_JS, "vz-projector-data-panel")
+
+
 def test_projector_tab_shows_the_points(projector_run, driver):  # noqa: F811
     server, _, _, _ = projector_run
-    driver.get(server.url + "/#projector")
-    deadline = time.time() + 60
-    while not driver.find_elements("css selector", "iframe") and time.time() < deadline:
-        time.sleep(0.5)
-    driver.switch_to.frame(driver.find_element("css selector", "iframe"))  # The plugin's frame...
-    while not driver.find_elements("css selector", "iframe") and time.time() < deadline:
-        time.sleep(0.5)
-    driver.switch_to.frame(driver.find_element("css selector", "iframe"))  # ... holds the Projector's.
-    _wait_for(driver, ".numDataPoints", "500")
-    panel = driver.execute_script(DEEP_QUERY_JS, "vz-projector-data-panel")
+    panel = _open_projector(driver, server.url)
     assert driver.execute_script("return arguments[0].selectedTensor", panel) == "hidden1 @ epoch 000"
     driver.execute_script("arguments[0].selectedTensor = arguments[1]", panel, TENSOR)
     _wait_for(driver, ".dim", "16")
@@ -130,3 +134,15 @@ def test_projector_tab_shows_the_points(projector_run, driver):  # noqa: F811
     saturated = scatter.max(axis=2) - scatter.min(axis=2) > 60
     hues = {tuple(c // 64) for c in scatter[saturated]}
     assert saturated.sum() > 2000 and len(hues) >= 5, (saturated.sum(), len(hues))
+
+
+def test_the_projector_forgets_the_selection_on_reload(projector_run, driver):  # noqa: F811
+    server, _, _, _ = projector_run
+    panel = _open_projector(driver, server.url)
+    driver.execute_script("arguments[0].selectedTensor = arguments[1]", panel, TENSOR)
+    _wait_for(driver, ".dim", "16")
+    driver.switch_to.default_content()
+    driver.refresh()
+    panel = _open_projector(driver, server.url)
+    assert driver.execute_script("return arguments[0].selectedTensor", panel) == "hidden1 @ epoch 000"
+    driver.switch_to.default_content()

@@ -265,3 +265,15 @@ def test_bad_probe_and_unknown_layer_fail_before_training(tmp_path):
     with pytest.raises(ValueError, match="does not have.*nope"):
         model.fit(x[:10], np.zeros((10, 10)), epochs=1, verbose=0, callbacks=[logger])
     assert not os.listdir(tmp_path)
+
+
+def test_instance_serves_two_fit_calls_in_two_directories(tmp_path):
+    model, logger = train_digits_mlp(str(tmp_path / "a"), epochs=1, probe_size=20, logger_class="EmbeddingLogger",
+                                     layers=["hidden1"])
+    x, y = digits()
+    logger.log_dir = str(tmp_path / "b")
+    model.fit(x, y, epochs=1, verbose=0, callbacks=[logger])
+    for run in ("a", "b"):
+        assert [e.tensor_name for e in read_config(str(tmp_path / run)).embeddings] == [
+            "hidden1 @ epoch 000", "hidden1 @ epoch 001"]
+    assert os.path.exists(os.path.join(projector.assets_dir(str(tmp_path / "b")), "sprite.png"))

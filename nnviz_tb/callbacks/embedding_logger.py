@@ -138,7 +138,7 @@ class EmbeddingLogger(ProbeRecorder):
         ])
 
     def _record(self, step):
-        if self._projector is None:  # The first record of this logger: a new run unless resumed.
+        if self._projector is None or self._projector.log_dir != self.log_dir:  # A new run unless resumed.
             self._projector = projector.ProjectorWriter(self.log_dir, self.class_names, resume=step > 0)
             if self.thumbnails is not None:
                 self._writer.submit(functools.partial(self._projector.write_sprite, self.thumbnails))
