@@ -5,7 +5,10 @@ does not, so importing them is deferred until first use.
 """
 
 __version__ = "0.1.0"
-__all__ = ["ActivationLogger", "CorrelationLogger", "EmbeddingLogger", "GradientStatsLogger", "TensorBoard"]
+__all__ = [
+    "ActivationLogger", "ConfusionMatrixLogger", "CorrelationLogger", "EmbeddingLogger", "GradientStatsLogger",
+    "TensorBoard",
+]
 
 
 def __getattr__(name):

@@ -150,7 +150,7 @@ class LayerOutputs:
         self.output_shapes = [list(c.shape) for c in chosen]
         model = self._model
         probe_model = keras.Model(model.inputs, reduced + [model.outputs[index]])
-        return probe_model.predict_on_batch
+        return lambda batch: keras.tree.flatten(probe_model.predict_on_batch(batch))  # A list, even of one.
 
     def _captured_forward(self, chosen, index, reduction, max_dim):
         model = self._model

@@ -48,6 +48,16 @@ Gradient statistics (`GradientStatsLogger`; rules in
 * Scalars (TensorBoard's Scalars tab) ``gradients/<layer>/<stat>`` (step =
   epoch), tags from `gradient_scalar_tag`.
 
+Per-class metrics (`ActivationLogger` of its probe, `ConfusionMatrixLogger`
+of the validation data in ``<log_dir>/validation``; `nnviz_tb.class_metrics`):
+
+* Scalars ``precision/<class>``, ``recall/<class>``, ``f1/<class>`` and
+  ``macro_avg/<metric>`` (step = epoch), tags from `class_metric_tag`,
+  `macro_metric_tag`.
+* ``nnviz/confusion/epoch_<EEEEE>`` (step = epoch; `ConfusionMatrixLogger`),
+  one blob: int32 ``[C, C]`` counts, row = true class, column = predicted
+  class. Content: ``epoch``, ``class_names``, ``num_points``.
+
 One tag per epoch keeps every epoch visible: TensorBoard's loader keeps only a
 sample of the steps of each tag, but never drops a tag.
 """
@@ -243,6 +253,27 @@ def gradient_scalar_tag(layer, stat):
     return "gradients/%s/%s" % (layer, stat)
 
 
+# --- Per-class metrics (ActivationLogger, ConfusionMatrixLogger) -------------
+
+KIND_CONFUSION = "confusion_matrix"
+CLASS_METRICS = ("precision", "recall", "f1")
+
+
+def class_metric_tag(metric, class_name):
+    """Scalars-tab tag of one class's metric (one group per metric), e.g. `precision/cat`."""
+    return "%s/%s" % (metric, class_name)
+
+
+def macro_metric_tag(metric):
+    """Scalars-tab tag of a metric's macro average over the classes."""
+    return "macro_avg/%s" % metric
+
+
+def confusion_tag(epoch):
+    """Tag of the confusion matrix of the validation data at one epoch."""
+    return "nnviz/confusion/epoch_%05d" % epoch
+
+
 # --- Checks of what readers decode -------------------------------------------
 # Every check raises `FormatError` with a message a user can act on; readers
 # skip (and report) the record instead of failing on it later.
@@ -289,6 +320,7 @@ _REQUIRED_FIELDS = {
     KIND_FEATURE_CORRELATIONS: ("epoch", "layer"),
     KIND_AUGMENTATION_VARIANCE: ("epoch", "layers"),
     KIND_GRADIENT_STATS: ("epoch",),
+    KIND_CONFUSION: ("epoch", "class_names", "num_points"),
 }
 
 

@@ -77,6 +77,10 @@ class NnvizWriter:
         """
         self.submit(functools.partial(self._write_epoch, step, activations, predictions, reductions))
 
+    def write_confusion(self, step, counts, class_names):
+        """Queues a confusion matrix, int32 `[C, C]` (row = true class, column = predicted)."""
+        self.submit(functools.partial(_write_confusion, step, counts, list(class_names)))
+
     def flush(self):
         """Blocks until every queued record is written and flushed."""
         if self._thread.is_alive():
@@ -161,6 +165,17 @@ def _to_float16(values):
 def _write_scalars(step, values):
     for tag, value in values.items():
         tf.summary.scalar(tag, float(value), step=step)
+
+
+def _write_confusion(step, counts, class_names):
+    write_blobs(
+        metadata.confusion_tag(step),
+        [metadata.encode_array(np.asarray(counts, dtype=np.int32))],
+        step,
+        metadata.create_summary_metadata(
+            metadata.KIND_CONFUSION, epoch=step, class_names=class_names, num_points=int(counts.sum())
+        ),
+    )
 
 
 def write_blobs(tag, blobs, step, summary_metadata):

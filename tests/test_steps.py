@@ -29,7 +29,7 @@ def make_model():
         keras.Input((64,)),
         keras.layers.Dense(16, activation="relu", name="hidden"),
         keras.layers.Dense(10, activation="softmax", name="output"),
-    ])
+    ], name="mlp")
     model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
     return model
 
@@ -62,7 +62,7 @@ def test_epoch_summaries_and_nnviz_share_steps(tmp_path):
     nnviz = read_run(log_dir)
     assert sorted(train["epoch_loss"]) == sorted(validation["epoch_accuracy"]) == [1, 2, 3]
     assert sorted(tensors(log_dir)[metadata.gradient_scalar_tag("hidden", "zero_fraction")]) == [1, 2, 3]
-    assert sorted(train["sequential/hidden/kernel/histogram"]) == [0, 1, 2, 3]  # Step 0: the initial weights.
+    assert sorted(train["mlp/hidden/kernel/histogram"]) == [0, 1, 2, 3]  # Step 0: the initial weights.
     # The same moment: Keras' validation accuracy at step e is that of nnviz's predictions at step e.
     accuracy = prediction_accuracy(nnviz, probe[1])
     assert sorted(accuracy) == [0, 1, 2, 3]

@@ -1,6 +1,6 @@
 """`ActivationLogger`: records hidden-layer activations of a probe set while training."""
 
-from nnviz_tb import probe as probe_lib
+from nnviz_tb import class_metrics, probe as probe_lib
 from nnviz_tb.callbacks.epoch_recorder import ProbeRecorder
 
 
@@ -10,7 +10,10 @@ class ActivationLogger(ProbeRecorder):
     Before training (step 0) and after every `every_n_epochs` epochs (step =
     number of epochs trained), the output of each recorded layer for every
     probe point is written to `log_dir` as nnviz summaries (see
-    `nnviz_tb.metadata`), with the class the model predicts for each point.
+    `nnviz_tb.metadata`), with the class the model predicts for each point;
+    the precision, recall and F1 of those predictions per class and their
+    macro averages go to the Scalars tab (`precision/<class>`, ...,
+    `macro_avg/f1`; see `nnviz_tb.class_metrics`).
     The probe labels, class names, thumbnails of image inputs and which
     output gave the predictions are written once per `fit` call, and the
     recorded layers, the output used and the storage estimate are printed
@@ -162,6 +165,7 @@ class ActivationLogger(ProbeRecorder):
         activations, predictions = self._outputs(self.probe_x, self._columns)
         reductions = dict(zip(self._outputs.names, self._outputs.reductions))
         self._writer.write_epoch(step, activations, predictions, reductions)
+        self._writer.write_scalars(step, class_metrics.scalars(self.probe_labels, predictions, self.class_names))
 
 
 def _megabytes(size):
