@@ -1,6 +1,7 @@
 // The neighborhood hit of every layer at every epoch, for the NH chart: gathered from the
 // sequences the tab shows, and filled in by fetching each other layer across epochs (one
-// request at a time, after the shown sequence is complete, so it never delays that one).
+// request at a time, after the shown sequence is complete, so it never delays that one; for
+// t-SNE, whose frames take long, only when the user asks).
 
 import { fetchEvolution } from "./api.js";
 
@@ -38,11 +39,27 @@ class HitGrid {
     this.failed = null;
   }
 
-  /** Records the finished frames of `sequence`; once it is complete, fetches the layers missing. */
+  /**
+   * Records the finished frames of `sequence`; once it is complete, fetches the layers missing,
+   * unless they are slow to compute (t-SNE): then `start()` does, when the user asks.
+   */
   update(sequence) {
     this.record(hitsOf(sequence.frames));
+    this.complete = sequence.complete;
+    if (this.params.method !== "tsne") this.start();
     this.onChange();
-    if (sequence.complete && this.params.run && !this.controller) this.fill(this.controller = new AbortController());
+  }
+
+  /** Whether `start()` would fetch something. */
+  startable() {
+    return Boolean(this.complete && this.params.run && !this.controller && !this.params.layers.every((l) => this.known(l)));
+  }
+
+  /** Fetches the layers missing (once). */
+  start() {
+    if (!this.startable()) return;
+    this.fill(this.controller = new AbortController());
+    this.onChange();
   }
 
   record(hits) {

@@ -73,7 +73,9 @@ export class EpochMode {
   showHits() {
     const { layers, epochs } = this.hitGrid.params;
     const epoch = this.sequence.keys[Math.round(this.player.position)]?.epoch ?? null;
-    this.nh.show(this.hitGrid.table(), layers, epochs, { layer: this.layer, epoch, failed: this.hitGrid.failed });
+    this.nh.show(this.hitGrid.table(), layers, epochs, {
+      layer: this.layer, epoch, failed: this.hitGrid.failed, fill: this.hitGrid.startable() ? () => this.hitGrid.start() : null,
+    });
   }
 
   /** The frame to show: the wanted epoch's, unless it is not there yet and nobody chose it. */

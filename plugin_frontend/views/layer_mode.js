@@ -41,7 +41,9 @@ export class LayerMode {
     const marks = names.map((_, i) => `L${i + 1}`);
     this.trails.show(sequence, `Trails across layers (epoch ${epoch})`, names, marks);
     const hits = hitGrid(grid ?? { layers: names, epochs: [epoch] }, () => {
-      this.nh.show(hits.table(), hits.params.layers, hits.params.epochs, { layer: null, epoch, failed: hits.failed });
+      this.nh.show(hits.table(), hits.params.layers, hits.params.epochs, {
+        layer: null, epoch, failed: hits.failed, fill: hits.startable() ? () => hits.start() : null,
+      });
     });
     hits.update(sequence);
   }

@@ -20,6 +20,10 @@ export class NhChart {
     const header = this.root.appendChild(element("div", "section-title", "Neighborhood hit of every layer over epochs (k = 6)"));
     this.note = header.appendChild(element("span"));
     Object.assign(this.note.style, { marginLeft: "8px", textTransform: "none", fontWeight: "normal" });
+    this.fill = header.appendChild(element("button", "link-button nh-fill", "compute the other layers"));
+    this.fill.title = "Computes the projection of every layer at every epoch (t-SNE: minutes for thousands of points).";
+    this.fill.style.textTransform = "none";
+    this.fill.addEventListener("click", () => this.onFill?.());
     this.canvas = this.root.appendChild(element("canvas"));
     Object.assign(this.canvas.style, { display: "block", width: "100%", height: "180px" });
     this.data = null;
@@ -36,13 +40,16 @@ export class NhChart {
   /**
    * @param {(?number)[][]} table `[layer][epoch index]` NH, null where unknown.
    * @param {string[]} layers @param {number[]} epochs
-   * @param {{layer: ?string, epoch: ?number, failed: ?string}} current The shown layer and epoch.
+   * @param {{layer: ?string, epoch: ?number, failed: ?string, fill: ?() => void}} current The shown
+   *   layer and epoch, why filling in stopped, and what fetches the rest if the user asks.
    */
   show(table, layers, epochs, current) {
     this.data = { table, layers, epochs, current };
+    this.onFill = current.fill;
+    this.fill.hidden = !current.fill;
     const complete = table.filter((row) => row.every((nh) => nh !== null)).length;
     this.note.textContent = current.failed ? `(stopped: ${current.failed})`
-      : complete < layers.length ? `(${complete} of ${layers.length} layers so far…)` : "";
+      : complete < layers.length ? `(${complete} of ${layers.length} layers${current.fill ? ")" : " so far…)"}` : "";
     this.canvas.title = layers.map((layer, l) => `${layer}: ${epochs.map((epoch, e) =>
       `e${epoch} ${table[l][e]?.toFixed(3) ?? "…"}`).join(", ")}`).join("\n");
     this.draw();
