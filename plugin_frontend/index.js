@@ -84,6 +84,7 @@ class App {
           .filter(({ label }) => this.visible[label]);
       },
     };
+    this.defaults = { ...this.state };
     const restored = readUrlState(); // A reloaded or shared view.
     Object.assign(this.state, restored.state, { epochChosen: "epoch" in restored.state });
     Object.assign(this.display, { colorBy: this.state.colorBy, pointStyle: this.state.pointStyle });
@@ -392,9 +393,15 @@ class App {
     this.restoreSelection(sequence.labels.length);
   }
 
-  /** What the URL keeps: the state, the epoch only if the user chose it (else the latest is followed). */
+  /**
+   * What the URL keeps: what differs from the defaults (and the run), the epoch only if the user
+   * chose it (else the latest is followed), the neuron only while the points are coloured by it.
+   */
   urlState() {
-    return { ...this.state, epoch: this.state.epochChosen ? this.state.epoch : null };
+    const { epochChosen, colorBy } = this.state;
+    const skipped = (key, value) => key !== "run" && (value === this.defaults[key] ||
+      (key === "epoch" && !epochChosen) || (["colorLayer", "colorNeuron"].includes(key) && colorBy !== "neuron"));
+    return Object.fromEntries(Object.entries(this.state).map(([key, value]) => [key, skipped(key, value) ? null : value]));
   }
 
   /** Selects the points named in the URL the tab opened with, once its first points are shown. */
