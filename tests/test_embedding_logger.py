@@ -3,6 +3,9 @@
 import io
 import math
 import os
+import subprocess
+import sys
+import textwrap
 
 import keras
 import numpy as np
@@ -209,23 +212,36 @@ def test_every_n_epochs_and_resume(tmp_path):
         "hidden1 @ epoch 000", "hidden1 @ epoch 001"]
 
 
-def test_a_crash_keeps_the_epochs_written(tmp_path):
-    class Crash(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            if epoch == 2:
-                raise RuntimeError("crash")
+def test_a_killed_process_keeps_the_epochs_written(tmp_path):
+    script = textwrap.dedent(
+        """
+        import os, sys, keras
+        sys.path.insert(0, %r)
+        from conftest import digits
+        import nnviz_tb
 
-    x, y = digits()
-    model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(32, activation="relu", name="hidden1"),
-                              keras.layers.Dense(10, activation="softmax", name="output")])
-    model.compile("adam", "sparse_categorical_crossentropy")
-    logger = nnviz_tb.EmbeddingLogger(str(tmp_path), probe=(x[:30], y[:30]), layers=["hidden1"])
-    with pytest.raises(RuntimeError, match="crash"):
-        model.fit(x, y, epochs=4, verbose=0, callbacks=[logger, Crash()])
-    logger._writer.flush()
-    embeddings = read_config(str(tmp_path)).embeddings
-    assert [e.tensor_name for e in embeddings] == ["hidden1 @ epoch %03d" % s for s in range(3)]
-    assert all(read_tensor(str(tmp_path), e).shape == (30, 32) for e in embeddings)
+        class Crash(keras.callbacks.Callback):
+            def on_epoch_end(self, epoch, logs=None):
+                if epoch == 1:
+                    os._exit(3)  # Like a killed process: no cleanup at all.
+
+        x, y = digits()
+        model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(32, name="h"), keras.layers.Dense(10)])
+        model.compile("sgd", "mse")
+        logger = nnviz_tb.EmbeddingLogger(%r, probe=(x[:300], y[:300]))
+        model.fit(x[:64], keras.utils.to_categorical(y[:64], 10), epochs=5, verbose=0, callbacks=[logger, Crash()])
+        """
+        % (os.path.dirname(os.path.abspath(__file__)), str(tmp_path))
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True)
+    assert result.returncode == 3, result.stderr.decode()[-2000:]
+    embeddings = read_config(str(tmp_path)).embeddings  # A whole config, never a half-written one.
+    steps = sorted({int(e.tensor_name.rsplit(" ", 1)[1]) for e in embeddings})
+    assert steps in ([0, 1], [0, 1, 2])  # Step 2 was being written when the process died.
+    assert len(embeddings) == 2 * len(steps)
+    for embedding in embeddings:
+        assert read_tensor(str(tmp_path), embedding).shape == tuple(embedding.tensor_shape)
+        assert len(read_metadata(str(tmp_path), embedding)) == 301
 
 
 def test_a_failed_write_warns_once_and_training_goes_on(tmp_path, caplog):
