@@ -194,22 +194,36 @@ def test_zoom_pan_reset_and_brush(driver, explore_server):
     driver.find_element("css selector", ".drag-mode [data-drag='select']").click()
 
 
+MARKERS_JS = """
+return [...document.querySelectorAll(arguments[0])].map((marker) => {
+  const box = marker.getBoundingClientRect(), canvas = marker.closest('.scatter').querySelector('.plot-canvas').getBoundingClientRect();
+  return marker.hidden ? null : [box.left + box.width / 2 - canvas.left, box.top + box.height / 2 - canvas.top];
+});
+"""
+
+
 def test_hover_marks_the_point_in_every_plot(driver, explore_server):
     open_tab(driver, explore_server)
     canvas = plots(driver)[1]
-    accent = [245, 124, 0]
-    overlays = driver.find_elements("css selector", ".multiples .plot-overlay")
-    assert len(overlays) == 3 and all(count_colors(driver, o, [accent])[0] == 0 for o in overlays)
-    hover_at(driver, canvas, *driver.execute_script(COLORED_PIXEL_JS, canvas))
-    marked = [count_colors(driver, o, [accent])[0] for o in overlays]
-    assert all(count > 20 for count in marked), marked
+    assert driver.execute_script(MARKERS_JS, ".multiples .hover-marker") == [None] * 3
+    x, y = driver.execute_script(COLORED_PIXEL_JS, canvas)
+    hover_at(driver, canvas, x, y)
+    centres = driver.execute_script(MARKERS_JS, ".multiples .hover-marker")
+    assert all(centres), centres
+    assert abs(centres[1][0] - x) < 8 and abs(centres[1][1] - y) < 8  # On the hovered point.
+    for other, centre in zip(plots(driver), centres):  # On a drawn point in the other plots.
+        near = driver.execute_script(
+            "const [c, x, y] = arguments, r = c.width / c.clientWidth;"
+            "return c.getContext('2d').getImageData(Math.round(x * r) - 2, Math.round(y * r) - 2, 5, 5).data"
+            ".some((v, i) => i % 4 === 3 && v > 60);", other, *centre)
+        assert near, centre
     # The epoch mode's large plot and filmstrip share the marker too.
     driver.find_element("css selector", ".segment[data-mode='epochs']").click()
     wait_ready(driver)
     big = driver.find_element("css selector", ".scatter.large .plot-canvas")
     hover_at(driver, big, *driver.execute_script(COLORED_PIXEL_JS, big))
-    tiny = driver.find_elements("css selector", ".filmstrip .plot-overlay")
-    assert tiny and all(count_colors(driver, o, [accent])[0] > 5 for o in tiny)
+    tiny = driver.execute_script(MARKERS_JS, ".filmstrip .hover-marker")
+    assert tiny and all(tiny), tiny
 
 
 def test_enlarge_a_plot_and_close_it_with_escape(driver, explore_server):

@@ -20,7 +20,7 @@ const PENDING_HELP = "This projection is still being computed; it appears here w
 const PARTIAL_HELP = "A provisional layout: t-SNE is still optimising this projection.";
 
 /** A CSS variable of the page (colours follow TensorBoard's light or dark theme). */
-export function themeColor(name) {
+function themeColor(name) {
   return getComputedStyle(document.body).getPropertyValue(name).trim() || "#212121";
 }
 
@@ -40,8 +40,10 @@ export class ScatterView extends PlotView {
     this.root.querySelector(".plot-header").after(this.subtitle);
     const stage = element("div", "plot-stage");
     this.canvas.replaceWith(stage);
-    this.overlay = element("canvas", "plot-overlay");
-    stage.append(this.canvas, this.overlay);
+    const overlay = element("div", "plot-overlay"); // Cheap to move: no repaint of the points.
+    this.marker = overlay.appendChild(element("div", "hover-marker"));
+    this.brushBox = overlay.appendChild(element("div", "brush-box"));
+    stage.append(this.canvas, overlay);
     const tools = this.root.querySelector(".plot-tools");
     this.resetButton = tools.insertBefore(element("button", "link-button zoom-reset", "reset zoom"), tools.firstChild);
     this.resetButton.title = "Show the whole projection again (or double-click the plot)";
@@ -132,33 +134,21 @@ export class ScatterView extends PlotView {
     }
   }
 
-  /** The hover marker (of this plot or another one) and the brush, on a canvas over the plot. */
+  /** The hover marker (of this plot or another one) and the brush, over the plot. */
   drawOverlay() {
-    if (!this.overlay.isConnected) return;
-    const ratio = window.devicePixelRatio || 1;
-    const [width, height] = [this.overlay.clientWidth, this.overlay.clientHeight];
-    if (this.overlay.width !== Math.round(width * ratio)) this.overlay.width = Math.round(width * ratio);
-    if (this.overlay.height !== Math.round(height * ratio)) this.overlay.height = Math.round(height * ratio);
-    const ctx = this.overlay.getContext("2d");
-    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
-    ctx.clearRect(0, 0, width, height);
     const i = this.hovered;
-    if (this.pixels && i >= 0 && i < this.sequence.labels.length && this.display.visible[this.sequence.labels[i]]) {
-      const [x, y] = [this.pixels[2 * i], this.pixels[2 * i + 1]];
-      ctx.lineWidth = 2;
-      for (const [color, r] of [[themeColor("--background"), 8], [themeColor("--accent"), 6.5]]) {
-        ctx.strokeStyle = color;
-        ctx.beginPath();
-        ctx.arc(x, y, r, 0, 2 * Math.PI);
-        ctx.stroke();
-      }
-    }
-    if (this.drag?.mode === "brush" && this.drag.moved) {
-      const { x0, y0, x1, y1 } = this.drag;
-      ctx.strokeStyle = themeColor("--text");
-      ctx.lineWidth = 1;
-      ctx.setLineDash([4, 3]);
-      ctx.strokeRect(Math.min(x0, x1), Math.min(y0, y1), Math.abs(x1 - x0), Math.abs(y1 - y0));
+    const [x, y] = this.pixels && i >= 0 && i < this.sequence.labels.length &&
+      this.display.visible[this.sequence.labels[i]] ? [this.pixels[2 * i], this.pixels[2 * i + 1]] : [NaN, NaN];
+    const inside = x >= 0 && y >= 0 && x <= this.canvas.clientWidth && y <= this.canvas.clientHeight;
+    this.marker.hidden = !inside;
+    if (inside) this.marker.style.transform = `translate(${x}px, ${y}px)`;
+    const drag = this.drag;
+    this.brushBox.hidden = !(drag?.mode === "brush" && drag.moved);
+    if (!this.brushBox.hidden) {
+      Object.assign(this.brushBox.style, {
+        left: `${Math.min(drag.x0, drag.x1)}px`, top: `${Math.min(drag.y0, drag.y1)}px`,
+        width: `${Math.abs(drag.x1 - drag.x0)}px`, height: `${Math.abs(drag.y1 - drag.y0)}px`,
+      });
     }
   }
 
@@ -265,7 +255,7 @@ export class ScatterView extends PlotView {
   }
 
   linkHover({ index, count }) {
-    if (!this.canvas.isConnected && !this.enlarged) {
+    if (!this.canvas.isConnected) {
       this.display.events?.removeEventListener("hover", this.onHover); // A plot no longer shown.
       return;
     }
