@@ -11,6 +11,7 @@ from test_browser import (  # noqa: F401 (driver is a fixture)
 )
 
 RUN = "trails5000"
+SMALL_RUN = "small300"
 LAYERS = ["dense_a", "dense_b", "dense_c", "dense_d"]
 
 
@@ -18,10 +19,17 @@ LAYERS = ["dense_a", "dense_b", "dense_c", "dense_d"]
 def server(tmp_path_factory):
     root = tmp_path_factory.mktemp("trail_logs")
     write_synthetic_run(str(root / RUN), 5000, ["class %d" % i for i in range(10)], epochs=(0, 1, 2, 3))
+    write_synthetic_run(str(root / SMALL_RUN), 300, ["a", "b", "c"], epochs=(0, 1))
     server = TensorBoardServer(str(root), tmp_path_factory.mktemp("trail_cache"))
-    server.wait_for_runs([RUN])
+    server.wait_for_runs([RUN, SMALL_RUN])
     yield server
     server.stop()
+
+
+def _open(driver, server, run=RUN):
+    open_tab(driver, server)
+    choose(driver, ".run-select", run)
+    wait_ready(driver)
 
 
 def _note(driver):
@@ -46,7 +54,7 @@ def _trail_svg(driver):
 
 
 def test_the_note_counts_the_selection_it_draws(driver, server):
-    open_tab(driver, server)
+    _open(driver, server)
     choose(driver, ".trail-select", 500)
     first = driver.find_element("css selector", ".multiples canvas")
     half_w, half_h = first.size["width"] // 2 - 2, first.size["height"] // 2 - 2
@@ -64,7 +72,7 @@ def test_the_note_counts_the_selection_it_draws(driver, server):
 def test_the_trails_follow_the_epoch_player(driver, server):
     from selenium.webdriver.common.by import By
 
-    open_tab(driver, server)
+    _open(driver, server)
     driver.find_element(By.CSS_SELECTOR, ".segment[data-mode='epochs']").click()
     wait_ready(driver)
     trails = driver.find_element(By.CSS_SELECTOR, ".trails canvas")
@@ -88,7 +96,7 @@ def test_the_trails_follow_the_epoch_player(driver, server):
 def test_each_frame_is_marked_labelled_and_directed(driver, server):
     from selenium.webdriver.common.by import By
 
-    open_tab(driver, server)
+    _open(driver, server)
     key = driver.find_element(By.CSS_SELECTOR, ".trails .ramp").text
     assert all("L%d %s" % (i + 1, layer) in key for i, layer in enumerate(LAYERS)), key
     svg = _trail_svg(driver)
@@ -116,7 +124,7 @@ TRIANGLE = re.compile(r'<path d="M([-\d.]+) ([-\d.]+)L[-\d.]+ [-\d.]+L[-\d.]+ [-
 
 
 def test_mean_paths_point_the_way_the_sequence_goes(driver, server):
-    open_tab(driver, server)
+    _open(driver, server)
     svg = driver.execute_async_script(ARROWS_JS, 2)
     tips = [tuple(map(float, tip)) for tip in TRIANGLE.findall(svg)]
     assert tips == [(70.0, 10.0), (110.0, 70.0)]  # 60% along each piece, pointing along it.
@@ -130,7 +138,7 @@ def test_mean_paths_point_the_way_the_sequence_goes(driver, server):
 def test_class_means_follow_the_drawn_points(driver, server):
     from test_browser import run_module
 
-    open_tab(driver, server)
+    _open(driver, server)
     means = run_module(driver, "views/trail_marks.js", """
         const frames = [Float32Array.from([0, 0, 2, 4, 9, 9]), Float32Array.from([1, 1, 3, 5, 8, 8])];
         return m.classMeans(frames, [[0, 1], [], [2]]);
@@ -138,19 +146,46 @@ def test_class_means_follow_the_drawn_points(driver, server):
     assert means == [[[1, 2], [2, 3]], None, [[9, 9], [8, 8]]]
 
 
+def _chart_table(chart):
+    """`{layer: {"e0": "0.512", ...}}` from the chart's tooltip ("…" where unknown)."""
+    rows = dict(line.split(": ", 1) for line in chart.get_attribute("title").split("\n"))
+    return {layer: dict(item.split() for item in row.split(", ")) for layer, row in rows.items()}
+
+
+def test_the_nh_chart_computes_other_tsne_layers_only_when_asked(driver, server):
+    import time
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    _open(driver, server, SMALL_RUN)
+    choose(driver, ".method-select", "tsne")
+    wait_ready(driver, timeout=120)
+    shown = [float(e.text.split()[1]) for e in driver.find_elements(By.CSS_SELECTOR, ".multiples .plot-hit")]
+    chart = driver.find_element(By.CSS_SELECTOR, ".layer-mode .nh-chart canvas")
+    button = driver.find_element(By.CSS_SELECTOR, ".layer-mode .nh-fill")
+    time.sleep(2)  # Nothing is fetched unasked: epoch 0 stays unknown.
+    assert [row["e0"] for row in _chart_table(chart).values()] == ["…"] * 4
+    assert [float(row["e1"]) for row in _chart_table(chart).values()] == pytest.approx(shown, abs=1e-3)
+    assert button.is_displayed() and "(0 of 4 layers)" in driver.find_element(By.CSS_SELECTOR, ".layer-mode .nh-chart").text
+    button.click()
+    assert not button.is_displayed()
+    WebDriverWait(driver, 180, poll_frequency=0.5).until(lambda d: "…" not in chart.get_attribute("title"))
+    assert [float(row["e1"]) for row in _chart_table(chart).values()] == pytest.approx(shown, abs=1e-3)
+
+
 def test_the_nh_chart_shows_every_layer_over_epochs(driver, server):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    open_tab(driver, server)
+    _open(driver, server)
     # The NH of each layer at epoch 3, as the small multiples show it.
     shown = [float(e.text.split()[1]) for e in driver.find_elements(By.CSS_SELECTOR, ".multiples .plot-hit")]
     assert len(shown) == 4
     chart = driver.find_element(By.CSS_SELECTOR, ".layer-mode .nh-chart canvas")
     WebDriverWait(driver, 120, poll_frequency=0.5).until(lambda d: "…" not in chart.get_attribute("title"))
-    rows = dict(line.split(": ", 1) for line in chart.get_attribute("title").split("\n"))
-    assert list(rows) == LAYERS
-    table = {layer: dict(item.split() for item in row.split(", ")) for layer, row in rows.items()}
+    table = _chart_table(chart)
+    assert list(table) == LAYERS
     assert all(list(values) == ["e0", "e1", "e2", "e3"] for values in table.values())
     assert [float(table[layer]["e3"]) for layer in LAYERS] == pytest.approx(shown, abs=1e-3)
     # The synthetic classes separate with depth and with training (as in the paper).

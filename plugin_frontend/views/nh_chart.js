@@ -22,7 +22,7 @@ export class NhChart {
     Object.assign(this.note.style, { marginLeft: "8px", textTransform: "none", fontWeight: "normal" });
     this.fill = header.appendChild(element("button", "link-button nh-fill", "compute the other layers"));
     this.fill.title = "Computes the projection of every layer at every epoch (t-SNE: minutes for thousands of points).";
-    this.fill.style.textTransform = "none";
+    Object.assign(this.fill.style, { textTransform: "none", marginLeft: "6px" });
     this.fill.addEventListener("click", () => this.onFill?.());
     this.canvas = this.root.appendChild(element("canvas"));
     Object.assign(this.canvas.style, { display: "block", width: "100%", height: "180px" });
