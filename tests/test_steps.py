@@ -90,7 +90,7 @@ def test_a_second_fit_from_epoch_0_warns(tmp_path):
     probe = (x[:200], y[:200])
     model = make_model()
     model.fit(x, y, epochs=1, verbose=0, callbacks=callbacks(str(tmp_path / "a"), probe))
-    with pytest.warns(UserWarning, match=r"starts at epoch 0, but the model has been trained already \(57 "
-                                         r"optimizer steps\).*initial_epoch=") as caught:
+    expected = r"starts at epoch 0, but the model has been trained already \(57 optimizer steps\): its step 0"
+    with pytest.warns(UserWarning, match=expected + r" is not the untrained network.*initial_epoch=") as caught:
         model.fit(x, y, epochs=1, verbose=0, callbacks=callbacks(str(tmp_path / "b"), probe))
     assert len([w for w in caught if "initial_epoch" in str(w.message)]) == 1  # Once, not per callback.

@@ -32,7 +32,7 @@ def warn_if_trained_before(model, epoch):
         _warned[model] = done
         warnings.warn(
             "nnviz_tb: this fit starts at epoch 0, but the model has been trained already (%d "
-            "optimizer steps), so its steps (0 = before training, e = after e epochs) repeat "
-            "those of the earlier training. Pass initial_epoch=<epochs trained so far> to fit(), "
-            "or write this fit to another log directory." % done
+            "optimizer steps): its step 0 is not the untrained network, and in a log directory "
+            "that holds the earlier training its steps repeat those. Pass initial_epoch=<epochs "
+            "trained so far> to fit() to continue the steps." % done
         )
