@@ -11,6 +11,7 @@ import pytest
 from tensorboard.backend.event_processing import plugin_event_accumulator
 
 from nnviz_tb import metadata
+from test_steps import tensors
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir)
 MNIST_DIR = os.path.join(ROOT, os.pardir, "shared", "data", "mnist")
@@ -79,6 +80,8 @@ def test_quickstart(tmp_path):
     for epoch in (0, 1, 2):  # The other two callbacks, into the same run.
         assert tags[metadata.correlations_tag(epoch)] == [epoch]
     assert tags[metadata.gradient_stats_tag(1)] == [1] and tags[metadata.gradient_stats_tag(2)] == [2]
+    assert sorted(tensors(os.path.join(logdir, "train"))["epoch_loss"]) == [1, 2]  # nnviz_tb.TensorBoard's steps.
+    assert sorted(tensors(logdir)[metadata.class_metric_tag("f1", "3")]) == [0, 1, 2]
 
 
 @pytest.mark.skipif(not os.path.isdir(MNIST_DIR), reason="no MNIST files in ../shared/data/mnist")
