@@ -64,3 +64,8 @@ export function sequentialGradient(color) {
 
 /** Grey of de-emphasised (faded) points, at any opacity unlike every class colour. */
 export const NEUTRAL = { hex: "#8a8a8a", rgb: [138, 138, 138] };
+
+/** A colour of the page's theme: CSS variable `name` of the body, or `fallback` (light mode). */
+export function themeColor(name, fallback) {
+  return getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
+}

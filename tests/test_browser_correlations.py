@@ -77,7 +77,7 @@ def test_correlation_views(driver, correlations_server):
     choose(driver, ".correlation-over", "samples")
     wait_correlations(driver, "Sample correlations of ")
     note = driver.find_elements(By.CSS_SELECTOR, ".correlation-card .gradient-note")[1].text
-    assert "class_balanced" in note
+    assert "probe points, balanced across classes" in note, note
     matrix = driver.find_elements(By.CSS_SELECTOR, ".correlation-card .heatmap-canvas")[-2]
     count, hues = color_stats(driver, matrix)
     assert count > 1000 and hues >= 2  # Red and blue: negative and positive correlations.
@@ -102,4 +102,4 @@ def test_token_ids_show_why_there_is_no_augmentation_and_sampled_widths(driver, 
     assert not cards[2].find_element(By.CSS_SELECTOR, ".heatmap").is_displayed()
     choose(driver, ".correlation-layer", "wide")
     WebDriverWait(driver, 30, poll_frequency=0.2).until(
-        lambda d: "of 3,000 features, sampled" in d.find_elements(By.CSS_SELECTOR, ".correlation-card .gradient-note")[1].text)
+        lambda d: "of 3,000 features, evenly spaced" in d.find_elements(By.CSS_SELECTOR, ".correlation-card .gradient-note")[1].text)

@@ -66,8 +66,7 @@ def test_gradients_view_heatmaps_hover_zoom_and_a_run_with_gradients_only(driver
     text = hover(driver, overview, 0.97, 0.1)
     assert "hidden1 (2,080 weights)" in text and "8 (29 of 29 steps measured)" in text, text
 
-    # Small and large gradients in red and green once large ones are coloured by sign.
-    driver.find_element(By.CSS_SELECTOR, ".gradient-option input").click()
+    # Negative and positive gradients in orange and blue.
     count, hues = color_stats(driver, signs)
     assert count > 1000 and hues >= 2, (count, hues)
     note = driver.find_elements(By.CSS_SELECTOR, ".gradient-note")[1].text

@@ -13,6 +13,7 @@ from conftest import TensorBoardServer, digits
 from test_browser import choose, driver, open_tab, wait_ready  # noqa: F401
 
 NUM_DEAD = 4
+MANY_DEAD = 900
 PROBE = 500
 
 # The RGBA pixels of a heatmap cell (all of them, in CSS-pixel steps), via the Heatmap on the canvas.
@@ -44,24 +45,40 @@ button.click();
 """
 
 
-def _dead_tail(shape, dtype=None):
-    """Biases that keep the last NUM_DEAD ReLU units of a layer at 0 for every input."""
-    bias = np.zeros(shape, "float32")
-    bias[-NUM_DEAD:] = -1000.0
-    return keras.ops.convert_to_tensor(bias, dtype=dtype)
+def _dead_tail(dead):
+    """An initializer of biases that keep the last `dead` ReLU units of a layer at 0 for every input."""
+    def initializer(shape, dtype=None):
+        bias = np.zeros(shape, "float32")
+        bias[-dead:] = -1000.0
+        return keras.ops.convert_to_tensor(bias, dtype=dtype)
+    return initializer
+
+
+def _train_many_dead(log_dir, x, y):
+    """Run `many_dead`: a Dense(1000) whose last MANY_DEAD units are dead, one epoch."""
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([
+        keras.Input((64,)),
+        keras.layers.Dense(1000, activation="relu", name="huge", bias_initializer=_dead_tail(MANY_DEAD)),
+        keras.layers.Dense(10, activation="softmax", name="output"),
+    ])
+    model.compile("adam", "sparse_categorical_crossentropy")
+    model.fit(x, y, epochs=1, batch_size=64, verbose=0,
+              callbacks=[nnviz_tb.ActivationLogger(log_dir, probe=(x[:200], y[:200]))])
 
 
 @pytest.fixture(scope="module")
 def truth_server(tmp_path_factory):
     """Run `mlp`: digits MLP, `narrow` (8 units) then `wide` (24, the last 4 dead); activations,
-    correlations with augmentations and gradients (every 16th step: 2 measured steps an epoch)."""
+    correlations with augmentations and gradients (every 16th step: 2 measured steps an epoch).
+    Run `many_dead`: 900 dead neurons of 1,000."""
     root = tmp_path_factory.mktemp("truth_logs")
     keras.utils.set_random_seed(0)
     x, y = digits()
     model = keras.Sequential([
         keras.Input((64,)),
         keras.layers.Dense(8, activation="relu", name="narrow"),
-        keras.layers.Dense(24, activation="relu", name="wide", bias_initializer=_dead_tail),
+        keras.layers.Dense(24, activation="relu", name="wide", bias_initializer=_dead_tail(NUM_DEAD)),
         keras.layers.Dense(10, activation="softmax", name="output"),
     ])
     model.compile("adam", "sparse_categorical_crossentropy")
@@ -71,8 +88,9 @@ def truth_server(tmp_path_factory):
         nnviz_tb.CorrelationLogger(log_dir, probe=probe, num_augmentations=40, max_samples=100),
         nnviz_tb.GradientStatsLogger(log_dir),
     ])
+    _train_many_dead(str(root / "many_dead"), x, y)
     server = TensorBoardServer(str(root), tmp_path_factory.mktemp("truth_cache"))
-    server.wait_for_runs(["mlp"])
+    server.wait_for_runs(["mlp", "many_dead"])
     yield server
     server.stop()
 
@@ -201,10 +219,11 @@ def test_compare_draws_every_dead_neuron_it_counts(driver, truth_server):
     from selenium.webdriver.common.by import By
 
     open_tab(driver, truth_server)
-    _mode(driver, "compare")
-    for side in ("left", "right"):
-        choose(driver, ".compare-%s .compare-layer" % side, "narrow")
+    _mode(driver, "epochs")
+    choose(driver, ".layer-select", "narrow")
     wait_ready(driver)
+    _mode(driver, "compare")  # Both sides start on narrow: 8 neurons.
+    assert driver.execute_script("return document.querySelector('.compare-left .compare-layer').value") == "narrow"
     choose(driver, ".compare-left .compare-layer", "wide")  # More neurons than the map drew before.
     wait_ready(driver)
     plot = driver.find_element(By.CSS_SELECTOR, ".compare-left .neuron-plot")
@@ -215,6 +234,23 @@ def test_compare_draws_every_dead_neuron_it_counts(driver, truth_server):
     assert len(dead) == dead_count and "NaN" not in svg, (len(dead), dead_count)
     assert len(set(dead)) == dead_count  # Each marker at a place of its own.
     assert "%d dead" % dead_count in re.findall(r"<text[^>]*>([^<]*)</text>", svg)
+
+
+def test_a_strip_of_many_dead_neurons_shows_them_all(driver, truth_server):
+    from selenium.webdriver.common.by import By
+
+    open_tab(driver, truth_server)
+    choose(driver, ".run-select", "many_dead")
+    wait_ready(driver)
+    _mode(driver, "neurons")
+    plot = driver.find_elements(By.CSS_SELECTOR, ".neuron-mode .neuron-plot")[1]
+    dead_count = int(re.search(r"(\d+) dead", plot.find_element(By.CSS_SELECTOR, ".plot-note").text).group(1))
+    assert dead_count >= MANY_DEAD
+    svg = _export_svg(driver, plot.find_element(By.CSS_SELECTOR, ".export-svg"))
+    height = plot.find_element(By.CSS_SELECTOR, "canvas").size["height"]  # Of the plot, as exported.
+    dead = re.findall(r'<path d="M([\d.]+) ([\d.]+)A[^"]*" fill="none" stroke="#9e9e9e"', svg)
+    assert len(set(dead)) == dead_count
+    assert all(0 < float(y) < height for _, y in dead)  # None drawn off the plot.
 
 
 def test_trails_svg_export_keeps_the_layer_ramp(driver, truth_server):

@@ -26,14 +26,16 @@
 // (a colour is `[r, g, b]` or a CSS background such as HATCH_CSS, the look of hatched cells).
 // Colours of the frame and labels follow the page's CSS variables (--muted, --border, --surface).
 
+import { themeColor } from "../colors.js";
 import { element } from "../dom.js";
 import { fitCanvas } from "../plot.js";
+import { HATCH_GAP_PX, HATCH_INK, luminance } from "./heatmap_scales.js";
+
+export {
+  HATCH_CSS, categoricalScale, colorBar, cssColor, divergingScale, sequentialScale, swatches,
+} from "./heatmap_scales.js";
 
 const FONT = "11px Roboto, 'Helvetica Neue', Arial, sans-serif";
-const HATCH_INK = "rgba(117,117,117,0.55)";
-const HATCH_GAP_PX = 5;
-/** A CSS background that looks like the hatching of cells without data (for legends). */
-export const HATCH_CSS = `repeating-linear-gradient(135deg, ${HATCH_INK} 0 1px, transparent 1px ${HATCH_GAP_PX}px)`;
 const CELL_TEXT_MIN_PX = 14;
 const MAX_LABEL_PX = 160;
 const LABEL_GAP_PX = 4;
@@ -41,79 +43,6 @@ const LINE_PX = 13;
 const DEFAULT_CELL_PX = 18;
 const ZOOM_STEP = 1.25;
 const DRAG_PX = 3;
-
-/** A sequential light-to-dark scale over [min, max]. */
-export function sequentialScale(min, max, from = [247, 251, 255], to = [8, 48, 107]) {
-  return (value) => (isMissing(value) ? null : mix(from, to, clamp01((value - min) / (max - min || 1))));
-}
-
-/** A diverging scale: `negative` at min, `neutral` at the midpoint, `positive` at max. */
-export function divergingScale(min, max, negative = [178, 24, 43], neutral = [247, 247, 247], positive = [33, 102, 172]) {
-  const middle = (min + max) / 2;
-  return (value) => {
-    if (isMissing(value)) return null;
-    return value < middle
-      ? mix(neutral, negative, clamp01((middle - value) / (middle - min || 1)))
-      : mix(neutral, positive, clamp01((value - middle) / (max - middle || 1)));
-  };
-}
-
-/** A scale of integer codes: `colors[code]` (`[r, g, b]`). */
-export function categoricalScale(colors) {
-  return (value) => (isMissing(value) ? null : colors[value] ?? null);
-}
-
-export function cssColor([r, g, b]) {
-  return `rgb(${r},${g},${b})`;
-}
-
-/** A horizontal colour bar for a continuous `scale` over [0, 1] of its range, labelled `min` and `max`. */
-export function colorBar(parent, scale, { min, max, title, minValue = 0, maxValue = 1 }) {
-  const bar = parent.appendChild(element("div", "heatmap-legend"));
-  if (title) bar.appendChild(element("span", "heatmap-legend-title", title));
-  bar.appendChild(element("span", "heatmap-legend-label", min));
-  const ramp = bar.appendChild(element("span", "heatmap-ramp"));
-  const stops = Array.from({ length: 11 }, (_, i) => {
-    const t = i / 10;
-    return `${cssColor(scale(minValue + t * (maxValue - minValue)))} ${100 * t}%`;
-  });
-  ramp.style.background = `linear-gradient(to right, ${stops.join(", ")})`;
-  bar.appendChild(element("span", "heatmap-legend-label", max));
-  return bar;
-}
-
-/** A legend of colour swatches: `entries` are `[[r, g, b] or a CSS background, text]`. */
-export function swatches(parent, entries) {
-  const legend = parent.appendChild(element("div", "heatmap-legend"));
-  for (const [color, text] of entries) {
-    const item = legend.appendChild(element("span", "heatmap-swatch-item"));
-    item.appendChild(element("span", "heatmap-swatch")).style.background = Array.isArray(color) ? cssColor(color) : color;
-    item.appendChild(element("span", "heatmap-legend-label", text));
-  }
-  return legend;
-}
-
-/** A colour of the page's theme: CSS variable `name` of the body, or `fallback` (light mode). */
-export function themeColor(name, fallback) {
-  return getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
-}
-
-/** Relative luminance in [0, 1] of `[r, g, b]`, to pick dark or light text on a cell. */
-function luminance([r, g, b]) {
-  return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255;
-}
-
-function isMissing(value) {
-  return value === null || value === undefined || Number.isNaN(value);
-}
-
-function clamp01(t) {
-  return Math.min(1, Math.max(0, t));
-}
-
-function mix(a, b, t) {
-  return [0, 1, 2].map((i) => Math.round(a[i] + (b[i] - a[i]) * t));
-}
 
 export class Heatmap {
   /**
@@ -207,7 +136,7 @@ export class Heatmap {
     ctx.drawImage(this.image, col0, row0, col1 - col0, row1 - row0, left, top, areaWidth, areaHeight);
     this.drawHatching(ctx, frame);
     this.drawCellText(ctx, frame);
-    ctx.strokeStyle = themeColor("--border", "#bdbdbd");
+    ctx.strokeStyle = themeColor("--control-border", "#bdbdbd");
     ctx.lineWidth = 1;
     ctx.strokeRect(left - 0.5, top - 0.5, areaWidth + 1, areaHeight + 1);
     this.drawLabels(ctx, frame);

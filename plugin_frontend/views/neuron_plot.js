@@ -48,10 +48,9 @@ export class NeuronPlot extends PlotView {
   paint(ctx, width, height) {
     const neurons = this.neurons;
     const radius = neuronRadius(neurons.count, width);
-    const step = 2 * radius + 4;
-    const perRow = Math.max(1, Math.floor((width - DEAD_LABEL_PX - 8) / step));
-    const rows = Math.ceil(neurons.deadCount / perRow);
-    const strip = rows ? Math.min(height * 0.4, rows * step + 12) : 0;
+    const { step, perRow, rows } = this.deadLayout(radius, width, height);
+    const deadRadius = Math.min(radius, (step - 1) / 2);
+    const strip = rows ? rows * step + 12 : 0;
     // Reuse the pixel buffer only while it has the size of these neurons' positions.
     const reuse = this.pixels?.length === neurons.xy.length ? this.pixels : undefined;
     this.pixels = toPixels(neurons.xy, neurons.extent, width, height - strip, reuse);
@@ -60,7 +59,7 @@ export class NeuronPlot extends PlotView {
     ctx.lineWidth = 1;
     for (let i = 0; i < neurons.count; i++) {
       ctx.beginPath();
-      ctx.arc(this.pixels[2 * i], this.pixels[2 * i + 1], radius, 0, 2 * Math.PI);
+      ctx.arc(this.pixels[2 * i], this.pixels[2 * i + 1], neurons.dead[i] ? deadRadius : radius, 0, 2 * Math.PI);
       if (neurons.dead[i]) {
         ctx.strokeStyle = DEAD_COLOR;
         ctx.stroke();
@@ -82,6 +81,17 @@ export class NeuronPlot extends PlotView {
       ctx.textBaseline = "middle";
       ctx.fillText(`${neurons.deadCount} dead`, 8, height - strip + 6 + step / 2);
     }
+  }
+
+  /** Marker spacing of the dead strip: as for live neurons, smaller until every marker fits in 40% of the plot. */
+  deadLayout(radius, width, height) {
+    const layout = (step) => {
+      const perRow = Math.max(1, Math.floor((width - DEAD_LABEL_PX - 8) / step));
+      return { step, perRow, rows: Math.ceil(this.neurons.deadCount / perRow) };
+    };
+    let fit = layout(2 * radius + 4);
+    while (fit.step > 2 && fit.rows * fit.step + 12 > height * 0.4) fit = layout(fit.step * 0.9);
+    return fit;
   }
 
   /** Puts the dead neurons' pixels in rows of `perRow` markers, from `top` down. */
