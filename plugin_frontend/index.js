@@ -41,7 +41,10 @@ export async function render() {
   link.rel = "stylesheet";
   link.href = "./static/style.css";
   const app = new App(document.body);
-  followTheme(() => app.view?.redraw());
+  followTheme(() => {
+    app.view?.redraw();
+    app.colorKey.redraw();
+  });
   await app.refreshRuns();
   setInterval(() => app.refreshRuns(), RUNS_POLL_MS);
 }

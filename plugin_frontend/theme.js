@@ -17,13 +17,13 @@ export function isDark() {
   return body ? body.classList.contains("dark-mode") : window.matchMedia(SYSTEM_DARK).matches;
 }
 
-/** Puts class "dark" on this page's <body> while the theme is dark; calls `onChange(dark)` on a change. */
+/** Puts class "dark" on this page's <html> while the theme is dark; calls `onChange(dark)` on a change. */
 export function followTheme(onChange) {
   let dark = null;
   const apply = () => {
     if (isDark() === dark) return;
     dark = isDark();
-    document.body.classList.toggle("dark", dark);
+    document.documentElement.classList.toggle("dark", dark);
     onChange(dark);
   };
   const body = parentBody();

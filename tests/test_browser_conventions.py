@@ -50,8 +50,8 @@ def test_the_tab_follows_tensorboards_dark_mode(driver, server):
     outline = "return getComputedStyle(document.body).getPropertyValue('--text').trim()"
     assert driver.execute_script(outline) == "#212121"
     set_parent_dark(driver, True)
-    WebDriverWait(driver, 5).until(lambda d: d.execute_script("return document.body.classList.contains('dark')"))
-    for selector in (".card", ".sidebar", "body", ".plot-canvas"):
+    WebDriverWait(driver, 5).until(lambda d: d.execute_script("return document.documentElement.classList.contains('dark')"))
+    for selector in (".card", ".sidebar", "html", "body", ".plot-canvas"):
         assert driver.execute_script(BACKGROUND_JS, selector) < 60, selector
     # The canvases are redrawn in the dark theme's colours: the selected point's outline is light.
     light_outline = driver.execute_script(
@@ -60,7 +60,7 @@ def test_the_tab_follows_tensorboards_dark_mode(driver, server):
         "return n;", canvas)
     assert light_outline > 8
     set_parent_dark(driver, False)
-    WebDriverWait(driver, 5).until(lambda d: not d.execute_script("return document.body.classList.contains('dark')"))
+    WebDriverWait(driver, 5).until(lambda d: not d.execute_script("return document.documentElement.classList.contains('dark')"))
     assert driver.execute_script(BACKGROUND_JS, ".card") > 200
 
 

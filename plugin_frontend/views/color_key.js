@@ -3,7 +3,8 @@
 
 import { element } from "../dom.js";
 import { colorBar, swatches } from "./heatmap.js";
-import { CORRECT, viridis, WRONG } from "./point_colors.js";
+import { isDark } from "../theme.js";
+import { CORRECT, neuronScale, WRONG } from "./point_colors.js";
 
 export class ColorKey {
   constructor(parent) {
@@ -17,6 +18,7 @@ export class ColorKey {
    * @param {?string} error Why the neuron's values could not be loaded.
    */
   show(colorBy, neuron = null, error = null) {
+    this.shown = [colorBy, neuron, error];
     this.root.hidden = colorBy === "class";
     this.root.replaceChildren(element("span", "section-title", "Colours"));
     if (colorBy === "prediction") {
@@ -27,12 +29,17 @@ export class ColorKey {
       if (error) this.root.appendChild(element("p", "hint error", error));
       else if (!neuron) this.root.appendChild(element("p", "hint", "Loading the neuron's activations…"));
       else {
-        colorBar(this.root, viridis, {
+        colorBar(this.root, neuronScale(isDark()), {
           title: `${neuron.layer} · neuron ${neuron.neuron} · epoch ${neuron.epoch}`,
           min: formatValue(neuron.min), max: formatValue(neuron.max),
         });
       }
     }
+  }
+
+  /** Shows the same key again, in the colours of the current theme. */
+  redraw() {
+    if (this.shown) this.show(...this.shown);
   }
 }
 

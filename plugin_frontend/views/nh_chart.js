@@ -2,7 +2,7 @@
 // last, as the trails across layers), the shown layer drawn thicker and the shown epoch marked.
 
 import { element } from "../dom.js";
-import { shade } from "../colors.js";
+import { shade, themeColor } from "../colors.js";
 import { fitCanvas } from "../plot.js";
 
 const LINE_HUE = { rgb: [245, 124, 0] }; // TensorBoard's orange.
@@ -80,8 +80,8 @@ export class NhChart {
     const toX = this.scaleX(width);
     const toY = (nh) => height - MARGIN.bottom - ((nh - low) / (high - low)) * (height - MARGIN.top - MARGIN.bottom);
     ctx.font = "10px sans-serif";
-    ctx.fillStyle = "#757575";
-    ctx.strokeStyle = "#eeeeee";
+    ctx.fillStyle = themeColor("--muted", "#616161");
+    ctx.strokeStyle = themeColor("--track", "#eeeeee");
     ctx.lineWidth = 1;
     ctx.textBaseline = "middle";
     ctx.textAlign = "right";
@@ -97,7 +97,7 @@ export class NhChart {
     ctx.textBaseline = "top";
     for (const epoch of epochs) ctx.fillText(`e${epoch}`, toX(epoch), height - MARGIN.bottom + 4);
     if (current.epoch !== null && epochs.includes(current.epoch)) {
-      ctx.strokeStyle = "#bdbdbd";
+      ctx.strokeStyle = themeColor("--control-border", "#bdbdbd");
       ctx.beginPath();
       ctx.moveTo(toX(current.epoch), MARGIN.top);
       ctx.lineTo(toX(current.epoch), height - MARGIN.bottom);

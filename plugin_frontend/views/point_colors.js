@@ -20,15 +20,25 @@ const NEURON_BINS = 32;
 const VIRIDIS = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]];
 
 /** `[r, g, b]` of viridis at `t` in [0, 1]. */
-export function viridis(t) {
+function viridis(t) {
   const x = Math.min(1, Math.max(0, t)) * (VIRIDIS.length - 1);
   const i = Math.min(VIRIDIS.length - 2, Math.floor(x));
   return VIRIDIS[i].map((c, k) => Math.round(c + (VIRIDIS[i + 1][k] - c) * (x - i)));
 }
 
-/** The radius of selected points: much larger when only a few are selected. */
+/**
+ * The neuron scale, `t` in [0, 1] -> `[r, g, b]`: viridis, without its darkest fifth on a dark
+ * background (where it would vanish).
+ */
+export function neuronScale(dark) {
+  return dark ? (t) => viridis(0.2 + 0.8 * t) : viridis;
+}
+
+/** Few selected points (at most 20) are drawn large and outlined; more only a little larger. */
+export const FEW_SELECTED = 20;
+
 export function selectedRadius(radius, count) {
-  return count <= 20 ? Math.max(4.5, 2.5 * radius) : 1.6 * radius;
+  return count <= FEW_SELECTED ? Math.max(4.5, 2.5 * radius) : 1.3 * radius;
 }
 
 /**
@@ -49,11 +59,15 @@ export function colorIndex(colorBy, labels, predictions, neuron) {
   return out;
 }
 
-/** The palette of `colorBy` (`{rgb}` each: class colours, correct/wrong, or the neuron scale), and its opacity. */
-export function palette(colorBy, classColors) {
+/**
+ * The palette of `colorBy` (`{rgb}` each: class colours, correct/wrong, or the neuron scale), and
+ * its opacity; `dark`: for a dark background.
+ */
+export function palette(colorBy, classColors, dark) {
   if (colorBy === "correct") return { colors: [CORRECT, WRONG], alpha: 0.85 };
   if (colorBy === "neuron") {
-    return { colors: Array.from({ length: NEURON_BINS }, (_, i) => ({ rgb: viridis((i + 0.5) / NEURON_BINS) })), alpha: 0.85 };
+    const scale = neuronScale(dark);
+    return { colors: Array.from({ length: NEURON_BINS }, (_, i) => ({ rgb: scale((i + 0.5) / NEURON_BINS) })), alpha: 0.85 };
   }
   return { colors: classColors, alpha: POINT_ALPHA };
 }
@@ -70,7 +84,7 @@ export class PointSprites {
 
   /**
    * @param {{colors: object[], alpha: number}} palette From `palette`. @param {number} radius
-   * @param {number} bigRadius Of selected points. @param {string} outline CSS colour of their outline.
+   * @param {number} bigRadius Of selected points. @param {?string} outline CSS colour of their outline (or none).
    */
   sprites({ colors, alpha }, radius, bigRadius, outline) {
     return this.get([colors, radius, bigRadius, outline], () => ({

@@ -7,8 +7,9 @@
 import { NO_ZOOM, nearestPoint, panned, pointRadius, toPixels, zoomAround } from "../plot.js";
 import { describeLayer } from "../data.js";
 import { element } from "../dom.js";
+import { isDark } from "../theme.js";
 import { openEnlarged } from "./enlarge.js";
-import { colorIndex, palette, PointSprites, selectedRadius } from "./point_colors.js";
+import { colorIndex, FEW_SELECTED, palette, PointSprites, selectedRadius } from "./point_colors.js";
 import { PlotView } from "./plot_view.js";
 import { paintThumbnails } from "./thumbnails.js";
 
@@ -116,7 +117,8 @@ export class ScatterView extends PlotView {
     let selected = 0;
     if (selection) for (let i = 0; i < labels.length; i++) selected += selection[i];
     const sprites = this.spriteCache.sprites(
-      palette(colorBy, this.display.colors), radius, selectedRadius(radius, selected), themeColor("--text"));
+      palette(colorBy, this.display.colors, isDark()), radius, selectedRadius(radius, selected),
+      selected <= FEW_SELECTED ? themeColor("--text") : null);
     const stamp = (i, sprite) => ctx.drawImage(sprite.image, this.pixels[2 * i] - sprite.size / 2, this.pixels[2 * i + 1] - sprite.size / 2, sprite.size, sprite.size);
     const wrongLast = colorBy === "correct" ? [0, 1] : [null];
     for (const pass of wrongLast) { // Correct or wrong: the (fewer) wrong points drawn over the others.
@@ -127,7 +129,7 @@ export class ScatterView extends PlotView {
       }
     }
     if (thumbnails) paintThumbnails(ctx, this.pixels, this.sequence, this.display, atlas, width);
-    else if (selection) { // On top, larger and outlined.
+    else if (selection) { // On top, larger (and a few outlined).
       for (const i of order) {
         if (selection[i] && visible[labels[i]]) stamp(i, sprites.selected[codes[i]] ?? sprites.selectedNeutral);
       }

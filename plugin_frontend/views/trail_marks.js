@@ -2,7 +2,7 @@
 // through the frames, with a marker and a short label ("e3", "L2") at each frame and an
 // arrowhead on each piece pointing the way the sequence goes.
 
-import { shade } from "../colors.js";
+import { shade, themeColor } from "../colors.js";
 
 const MARKER_RADIUS_PX = 3.5;
 const ARROW_PX = 6;
@@ -38,6 +38,8 @@ export function classMeans(frames, byClass) {
  */
 export function paintMeanPaths(ctx, means, colors, head, brightness, labels) {
   const last = Math.floor(head);
+  const surface = themeColor("--surface", "#fff"); // Casing, marker outlines and label boxes (light or dark).
+  const ink = document.documentElement.classList.contains("dark") ? 1 : 0.35; // Label text: the class colour, darker or brighter.
   const taken = []; // Label boxes drawn so far: a label that would overlap one is left out.
   means.forEach((path, label) => {
     if (!path) return;
@@ -46,13 +48,13 @@ export function paintMeanPaths(ctx, means, colors, head, brightness, labels) {
     for (let s = 0; s + 1 < points.length; s++) {
       const [a, b] = [points[s], points[s + 1]];
       const color = shade(colors[label], brightness(s + 0.5), 1);
-      segment(ctx, a, b, "rgba(255,255,255,0.9)", 4.5);
+      segment(ctx, a, b, surface, 4.5);
       segment(ctx, a, b, color, 2);
-      arrowhead(ctx, lerp(a, b, s + 1 === points.length - 1 && head > last ? 1 : 0.6), a, b, color);
+      arrowhead(ctx, lerp(a, b, s + 1 === points.length - 1 && head > last ? 1 : 0.6), a, b, color, surface);
     }
     points.slice(0, last + 1).forEach(([x, y], f) => {
       ctx.fillStyle = shade(colors[label], brightness(f), 1);
-      ctx.strokeStyle = "#fff";
+      ctx.strokeStyle = surface;
       ctx.lineWidth = 1.5;
       ctx.beginPath();
       ctx.arc(x, y, MARKER_RADIUS_PX, 0, 2 * Math.PI);
@@ -73,9 +75,11 @@ export function paintMeanPaths(ctx, means, colors, head, brightness, labels) {
         .find((place) => !taken.some((other) => overlaps(place, other)));
       if (!box) return;
       taken.push(box);
-      ctx.fillStyle = "rgba(255,255,255,0.8)";
+      ctx.fillStyle = surface;
+      ctx.globalAlpha = 0.8;
       ctx.fillRect(...box);
-      ctx.fillStyle = shade(colors[label], 0.35, 1);
+      ctx.globalAlpha = 1;
+      ctx.fillStyle = shade(colors[label], ink, 1);
       ctx.fillText(labels[f], box[0] + 2, box[1] + h / 2);
     });
   }
@@ -95,14 +99,14 @@ function segment(ctx, a, b, color, width) {
 }
 
 /** A filled arrowhead with its tip at `tip`, pointing from `a` to `b` (none for a tiny piece). */
-function arrowhead(ctx, tip, a, b, color) {
+function arrowhead(ctx, tip, a, b, color, outline) {
   const [dx, dy] = [b[0] - a[0], b[1] - a[1]];
   const length = Math.hypot(dx, dy);
   if (length < 2 * ARROW_PX) return;
   const [ux, uy] = [dx / length, dy / length];
   const [bx, by] = [tip[0] - ARROW_PX * ux, tip[1] - ARROW_PX * uy];
   ctx.fillStyle = color;
-  ctx.strokeStyle = "#fff";
+  ctx.strokeStyle = outline;
   ctx.lineWidth = 1;
   ctx.beginPath();
   ctx.moveTo(tip[0], tip[1]);
