@@ -6,8 +6,10 @@ disk cache and no background precomputation, and polls the routes every
 0.5 s as the tab does:
 
 1. "Across layers" with t-SNE at the last epoch: seconds until the first
-   frame can be drawn (a finished frame or one still being optimised), until
-   the first finished frame, and until the whole view is ready;
+   frame can be drawn (a finished frame, one still being optimised, or an
+   earlier epoch's layout of its layer standing in for it), until a frame
+   shows its own layout (finished or being optimised), until the first
+   finished frame, and until the whole view is ready;
 2. right after leaving a t-SNE "Across epochs" view (cold, polled for 3 s,
    then no more): seconds until a PCA view of another layer is ready;
 3. the same "Across layers" view after a restart of TensorBoard (disk cache).
@@ -47,8 +49,9 @@ def get(server, path):
 
 
 def watch(server, path, seconds=None):
-    """Polls `path` like the tab; `{first_drawn, first_finished, ready}` seconds (None if not reached)."""
-    start, times = time.perf_counter(), {"first_drawn": None, "first_finished": None, "ready": None}
+    """Polls `path` like the tab; `{first_drawn, first_own, first_finished, ready}` seconds (None if not reached)."""
+    start = time.perf_counter()
+    times = {"first_drawn": None, "first_own": None, "first_finished": None, "ready": None}
     while seconds is None or time.perf_counter() - start < seconds:
         status, body = get(server, path)
         now = time.perf_counter() - start
@@ -57,6 +60,8 @@ def watch(server, path, seconds=None):
         frames = [f for f in body.get("frames") or [] if f]
         if frames or (status == 200):
             times["first_drawn"] = times["first_drawn"] or now
+        if status == 200 or any("stand_in_epoch" not in f for f in frames):
+            times["first_own"] = times["first_own"] or now
         if status == 200 or any(not f.get("partial") for f in frames):
             times["first_finished"] = times["first_finished"] or now
         if status == 200:
@@ -91,8 +96,9 @@ def main():
         print("run %r: %d points, %d layers, epochs %s" % (run, info["num_points"], len(layers), info["epochs"]))
         across = "/evolution?run=%s&over=layers&epoch=%d&method=tsne" % (run, last)
         cold = watch(server, across)
-        print("Across layers, t-SNE, cold: first frame drawn %.1f s, first finished %.1f s, all %d ready %.1f s"
-              % (cold["first_drawn"], cold["first_finished"], len(layers), cold["ready"]), flush=True)
+        print("Across layers, t-SNE, cold: first frame drawn %.1f s (its own layout %.1f s), first finished %.1f s, "
+              "all %d ready %.1f s" % (cold["first_drawn"], cold["first_own"], cold["first_finished"], len(layers),
+                                       cold["ready"]), flush=True)
         watch(server, "/evolution?run=%s&over=epochs&layer=%s&method=tsne&seed=1" % (run, layers[-1]), seconds=3)
         start = time.perf_counter()
         pca = watch(server, "/evolution?run=%s&over=epochs&layer=%s&method=pca" % (run, layers[0]))
@@ -110,6 +116,7 @@ def main():
     report([
         row("t-SNE Across layers, %d points: first frame drawn" % points, cold["first_drawn"], "s", "< 5",
             cold["first_drawn"] < 5),
+        row("t-SNE Across layers, %d points: first frame with its own layout" % points, cold["first_own"], "s"),
         row("t-SNE Across layers, %d points: first frame finished" % points, cold["first_finished"], "s"),
         row("t-SNE Across layers, %d points, %d frames: all ready" % (points, len(layers)), cold["ready"], "s",
             "< 60", cold["ready"] < 60),

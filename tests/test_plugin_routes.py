@@ -104,6 +104,25 @@ def test_a_computing_sequence_answers_with_its_finished_frames(client):
     assert [f["epoch"] for f in body["frames"]] == [0, 1, 2, 3]
 
 
+def test_a_frame_shows_an_earlier_epoch_of_its_layer_until_its_own_layout_exists(client):
+    url = "/evolution?run=mlp&over=layers&epoch=3&method=tsne&seed=11"
+    stand_ins, deadline = set(), time.time() + 120
+    while True:
+        body = json.loads(client.get(ROUTE + url).get_data())
+        for frame in body["frames"]:
+            if frame and "stand_in_epoch" in frame:
+                assert frame["partial"] and 0 <= frame["stand_in_epoch"] < frame["epoch"] == 3
+                assert len(frame["points"]) == 500
+                stand_ins.add((frame["layer"], frame["stand_in_epoch"]))
+        if body["status"] == "ready" or time.time() > deadline:
+            break
+        time.sleep(0.05)
+    assert body["status"] == "ready" and not any("stand_in_epoch" in f or f.get("partial") for f in body["frames"])
+    assert stand_ins  # e.g. ("hidden1", 0): hidden1's epoch 0 while epochs 1-3 computed.
+    status, body = get_json(client, "/projection?run=mlp&layer=hidden2&epoch=3&method=tsne&seed=12")
+    assert status == 200
+
+
 def test_evolution_over_layers_and_epochs(client):
     status, body = get_json(client, "/evolution?run=mlp&over=layers&epoch=2&method=pca")
     assert status == 200

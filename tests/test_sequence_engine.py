@@ -41,6 +41,21 @@ def test_warm_frame_keeps_the_parent_orientation(rng):
     assert neighborhood_hit(warm_turned, labels) > 0.95
 
 
+def test_points_that_move_in_the_data_move_more_in_the_plot_with_the_parent_data(rng):
+    data, labels = clusters(rng, n=400)
+    root = sequence.tsne_frame(data)
+    moving = labels < 2  # Two clusters rearrange in the data, two stay exactly where they were.
+    after = data + 0.6 * moving[:, None] * rng.normal(size=data.shape)
+
+    def contrast(points):  # How much more the moving points moved in the plot than the still ones.
+        moved = np.linalg.norm(points - root, axis=1)
+        return moved[moving].mean() / moved[~moving].mean()
+
+    held = sequence.tsne_frame(after, init=root, parent_data=data)
+    assert contrast(held) > 1.2 * contrast(sequence.tsne_frame(after, init=root))
+    assert neighborhood_hit(held, labels) > 0.95
+
+
 def test_a_parent_that_no_longer_fits_is_not_kept(rng):
     data, labels = clusters(rng)
     unrelated = sequence.tsne_frame(rng.normal(size=data.shape))

@@ -18,6 +18,14 @@ from nnviz_tb.plugin.corrupt import CorruptDataError
 _POINT_LISTS = lru.Lru(256)  # sha1 of points -> their JSON lists, for answers polled again
 
 
+def _preview_json(frame):
+    """A partial frame's provisional layout: its own so far, or (`stand_in_epoch`) an earlier epoch's."""
+    preview = {"points": _points_json(frame.points)}
+    if frame.stand_in is not None:
+        preview["stand_in_epoch"] = frame.stand_in
+    return preview
+
+
 def _points_json(points):
     """`[[x, y], ...]` rounded to 4 decimals; the same lists again for the same points (a sequence
     is polled every 0.5 s while it computes: building N small lists each time costs ~20 ms a frame)."""
@@ -74,7 +82,7 @@ class Activations:
         if frame is None or frame.partial:
             return {"status": "computing", "progress": status.progress.fraction,
                     "eta_seconds": _seconds(status.progress.eta_seconds),
-                    "preview": None if frame is None else {"points": _points_json(frame.points)}}
+                    "preview": None if frame is None else _preview_json(frame)}
         return dict(status="ready", labels=probe.labels.tolist(), k=metrics.DEFAULT_K, notes=notes,
                     **self._frame_json(ctx, experiment_id, run, entry, probe, frame, frame.points, notes))
 
@@ -227,6 +235,8 @@ class Activations:
                   "predictions": self._predictions(ctx, experiment_id, run, entry, probe, frame.epoch, notes)}
         if frame.partial:
             result["partial"] = True
+        if frame.stand_in is not None:
+            result["stand_in_epoch"] = frame.stand_in
         return result
 
     def _analyse(self, ctx, experiment_id, run, layer, epoch, make_analysis):

@@ -45,7 +45,8 @@ def _tsne(data, context, perplexity, seed):
         return sequence.tsne_frame(
             data, init=None if context.init is None else context.init["points"], perplexity=perplexity, seed=seed,
             progress=context.progress, should_stop=context.should_stop,
-            preview=lambda points: context.preview({"points": points}))
+            preview=lambda points: context.preview({"points": points}),
+            parent_data=None if context.init is None else context.parent_data())
     except sequence.Cancelled as e:
         raise Stopped() from e
 

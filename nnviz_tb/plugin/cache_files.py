@@ -22,7 +22,7 @@ import numpy as np
 
 logger = logging.getLogger(__name__)
 
-CACHE_VERSION = 4
+CACHE_VERSION = 5  # 5: t-SNE warm frames weight each point's pull by how little it moved.
 
 
 def default_cache_dir():

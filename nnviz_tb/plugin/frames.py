@@ -43,7 +43,8 @@ class Params:
 @dataclasses.dataclass
 class Frame:
     """One (layer, epoch) layout: `points` `[N, 2]`, its neighbourhood hit, non-finite count,
-    and whether it is `partial` (a t-SNE still being optimised)."""
+    whether it is `partial` (a t-SNE still being optimised), and `stand_in`: the epoch of the
+    same layer whose layout is shown until this frame's own exists (its chain computes it first)."""
 
     layer: str
     epoch: int
@@ -51,6 +52,7 @@ class Frame:
     neighborhood_hit: float = None
     non_finite: int = 0
     partial: bool = False
+    stand_in: int = None
 
 
 @dataclasses.dataclass
@@ -79,6 +81,7 @@ class RunFrames:
         self._data, self._ctx, self._eid = data, ctx, experiment_id
         self._run, self._entry, self._probe, self._layers = run, entry, probe, layers
         self._built = {}
+        self._keys = {}  # Identity of a built t-SNE request -> its (layer, epoch).
 
     def poll(self, analysis_jobs, keys, params, background=False):
         """The `Status` of the frames `[(layer, epoch)]`, queueing the jobs that compute them."""
@@ -93,13 +96,23 @@ class RunFrames:
         requests = [self.request(key, dataclasses.replace(params, method=method)) for key in keys]
         progress = analysis_jobs.poll(requests, background=background)
         frames = []
-        for (layer, epoch), result, preview in zip(keys, progress.results, progress.previews):
+        for (layer, epoch), request, result, preview in zip(keys, requests, progress.results, progress.previews):
             if result is not None:
                 frames.append(Frame(layer, epoch, result["points"], float(result["neighborhood_hit"]),
                                     int(result["non_finite"])))
+            elif preview is not None:
+                frames.append(Frame(layer, epoch, preview["points"], partial=True))
             else:
-                frames.append(None if preview is None else Frame(layer, epoch, preview["points"], partial=True))
+                frames.append(self._stand_in(analysis_jobs, layer, epoch, request))
         return Status(frames, progress, notes)
+
+    def _stand_in(self, analysis_jobs, layer, epoch, request):
+        """A partial frame showing the layout of an earlier epoch of `layer` on `request`'s chain, or None."""
+        ancestor, points = analysis_jobs.latest(request)
+        key = self._keys.get(None if ancestor is None else ancestor.identity)
+        if key is None or key[0] != layer:
+            return None
+        return Frame(layer, epoch, points, partial=True, stand_in=key[1])
 
     def request(self, key, params):
         """The `job_types.Request` of frame `key` (t-SNE: with the chain of frames it starts from)."""
@@ -119,6 +132,7 @@ class RunFrames:
         for frame_key in reversed(chain):
             if (frame_key, params) not in self._built:
                 self._built[(frame_key, params)] = self.record_request(frame_key, analysis, init)
+                self._keys[self._built[(frame_key, params)].identity] = frame_key
             init = self._built[(frame_key, params)]
         return init
 

@@ -62,13 +62,15 @@ class Context:
 
     `init`: the result of `Request.init` (or None); `progress(fraction)`;
     `should_stop()` (True once nobody wants the result: raise or return early);
-    `preview(arrays)`: a provisional result (a dict like the final one) to show meanwhile.
+    `preview(arrays)`: a provisional result (a dict like the final one) to show meanwhile;
+    `parent_data()`: the data of `Request.init` (or None).
     """
 
     init: object
     progress: object
     should_stop: object
     preview: object
+    parent_data: object = lambda: None
 
 
 @dataclasses.dataclass

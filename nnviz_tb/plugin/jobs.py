@@ -118,6 +118,18 @@ class Jobs:
                                            sum(r is not None for r in results))
         return Progress(results, previews, fraction, eta)
 
+    def latest(self, request):
+        """`(ancestor, points)`: the nearest frame `request` starts from (directly or not) that has a
+        result or a preview, and its `[N, 2]` points; `(None, None)` if none has yet."""
+        with self._changed:
+            for ancestor in list(_chain(request))[1:]:
+                if ancestor.identity in self._memory:
+                    return ancestor, self._memory[ancestor.identity][0]["points"]
+                job = self._jobs.get(ancestor.identity)
+                if job is not None and job.preview is not None:
+                    return ancestor, job.preview["points"]
+        return None, None
+
     def get(self, requests):
         """`(results, 1.0)` when all of `requests` are ready, else `(None, fraction done)`."""
         progress = self.poll(requests)
@@ -315,7 +327,8 @@ class Jobs:
             job.preview = {name: np.asarray(value) for name, value in arrays.items()}
 
         _report("%s: started%s" % (request.description, " (in the background)" if job.background else ""))
-        context = Context(init, progress, lambda: self._should_stop(job), preview)
+        parent_data = (lambda: None) if request.init is None else request.init.load
+        context = Context(init, progress, lambda: self._should_stop(job), preview, parent_data)
         result = request.analysis.compute(data, request.labels, context)
         seconds = time.time() - start
         _report("%s: done in %.1f s" % (request.description, seconds))
