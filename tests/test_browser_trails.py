@@ -203,3 +203,17 @@ def test_the_nh_chart_shows_every_layer_over_epochs(driver, server):
     ActionChains(driver).move_to_element_with_offset(chart, int(left), 0).click().perform()
     assert driver.find_element(By.CSS_SELECTOR, ".player-label").text == "epoch 0"
     screenshot(driver, "trails_nh_chart.png")
+
+
+def test_the_brightness_ramp_stays_visible_on_a_dark_theme(driver, server):
+    from test_browser import run_module
+
+    _open(driver, server)
+    positions = run_module(driver, "views/trail_marks.js", """
+        const light = [0, 0.5, 1].map(m.rampPosition);
+        document.documentElement.classList.add("dark");
+        const dark = [0, 0.5, 1].map(m.rampPosition);
+        document.documentElement.classList.remove("dark");
+        return [light, dark];
+    """)
+    assert positions == [[0, 0.5, 1], [0.35, pytest.approx(0.675), 1]]

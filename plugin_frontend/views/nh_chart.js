@@ -4,6 +4,7 @@
 import { element } from "../dom.js";
 import { shade, themeColor } from "../colors.js";
 import { fitCanvas } from "../plot.js";
+import { rampPosition } from "./trail_marks.js";
 
 const LINE_HUE = { rgb: [245, 124, 0] }; // TensorBoard's orange.
 const MARGIN = { left: 34, right: 130, top: 8, bottom: 20 };
@@ -105,7 +106,7 @@ export class NhChart {
     }
     const ends = [];
     layers.forEach((layer, l) => {
-      const color = shade(LINE_HUE, l / Math.max(1, layers.length - 1));
+      const color = shade(LINE_HUE, rampPosition(l / Math.max(1, layers.length - 1)));
       const points = epochs.map((epoch, e) => table[l][e] === null ? null : [toX(epoch), toY(table[l][e])]);
       ctx.strokeStyle = ctx.fillStyle = color;
       ctx.lineWidth = layer === current.layer ? 3 : 1.5;

@@ -11,6 +11,14 @@ const LABEL_CHAR_PX = 6; // Width of a label character (the SVG export cannot me
 const LABEL_HEIGHT_PX = 12;
 
 /**
+ * Where position `t` in [0, 1] of a sequence (dark = first) falls on the brightness ramp: the
+ * same, except on a dark theme, whose background the darkest shades would vanish into.
+ */
+export function rampPosition(t) {
+  return document.documentElement.classList.contains("dark") ? 0.35 + 0.65 * t : t;
+}
+
+/**
  * Mean pixel position of each class's trails in each frame, `means[label][f] = [x, y]` (null
  * for a class without trails).
  * @param {Float32Array[]} frames Pixel positions `[x0, y0, ...]` of every point, one per frame.

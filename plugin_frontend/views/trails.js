@@ -13,7 +13,7 @@ import { NEUTRAL, shade } from "../colors.js";
 import { finishedSpan, interpolate, sample } from "../data.js";
 import { toPixels } from "../plot.js";
 import { PlotView } from "./plot_view.js";
-import { classMeans, paintMeanPaths } from "./trail_marks.js";
+import { classMeans, paintMeanPaths, rampPosition } from "./trail_marks.js";
 
 const TRAIL_ALPHA = 0.45;
 const SELECTED_ALPHA = 0.8;
@@ -64,6 +64,7 @@ export class TrailView extends PlotView {
   /** The brightness key: each frame's shade, mark and name (dark = first). */
   showKey() {
     const [start, end] = this.span;
+    this.keyRamp = rampPosition(0); // Redrawn when the theme changes it.
     this.ramp.hidden = !this.ready();
     this.ramp.replaceChildren(element("span", "ramp-label", "dark → bright:"), ...this.names.slice(start, end).map((name, f) => {
       const item = element("span", "ramp-label");
@@ -86,7 +87,7 @@ export class TrailView extends PlotView {
 
   /** Ramp position of frame `f` (counted from the first finished frame, may be fractional). */
   brightness(f) {
-    return f / Math.max(1, this.span[1] - this.span[0] - 1);
+    return rampPosition(f / Math.max(1, this.span[1] - this.span[0] - 1));
   }
 
   /** The frame (from the first finished one, fractional) where the trails end. */
@@ -126,6 +127,7 @@ export class TrailView extends PlotView {
 
   paint(ctx, width, height) {
     const start = performance.now();
+    if (this.keyRamp !== rampPosition(0)) this.showKey();
     const { labels, extent, trails, frames } = this.sequence;
     const { colors } = this.display;
     const { points, what } = this.chosen();
@@ -142,7 +144,7 @@ export class TrailView extends PlotView {
       if (!members.length) return;
       const [a, b] = [vertices[s], vertices[s + 1]];
       const t = (s + 0.5 * f) / total;
-      ctx.strokeStyle = shade(colors[label], t, alpha);
+      ctx.strokeStyle = shade(colors[label], rampPosition(t), alpha);
       ctx.lineWidth = WIDTH_PX[0] + t * (WIDTH_PX[1] - WIDTH_PX[0]);
       ctx.beginPath();
       for (const i of members) {
@@ -156,7 +158,7 @@ export class TrailView extends PlotView {
     if (rest > 0) piece(full, rest);
     const ends = rest > 0 ? interpolate(vertices[full], vertices[full + 1], rest, new Float32Array(labels.length * 2)) : vertices[full];
     byClass.forEach((members, label) => {
-      ctx.fillStyle = shade(colors[label], headVertex / total, 0.9);
+      ctx.fillStyle = shade(colors[label], rampPosition(headVertex / total), 0.9);
       for (const i of members) {
         ctx.fillRect(ends[2 * i] - END_RADIUS_PX, ends[2 * i + 1] - END_RADIUS_PX, 2 * END_RADIUS_PX, 2 * END_RADIUS_PX);
       }
