@@ -1,11 +1,13 @@
 """Quickstart: record the hidden layers of a small MLP on scikit-learn's digits.
 
-Into one run directory, with the three nnviz callbacks: the hidden activity
+Into one run directory, with the nnviz callbacks: the hidden activity
 of the probe set every epoch (`ActivationLogger`: the Across layers, Across
-epochs, Neurons and Compare views), the layers' correlations
-(`CorrelationLogger`: Correlations), and the statistics of the gradients
-the optimizer applies (`GradientStatsLogger`: Gradients); Keras'
-`TensorBoard` callback adds the loss curves. Runs in seconds on a CPU and
+epochs, Neurons and Compare views, and per-class precision/recall/F1 in the
+Scalars tab), the layers' correlations (`CorrelationLogger`: Correlations),
+the statistics of the gradients the optimizer applies (`GradientStatsLogger`:
+Gradients), the hidden layers for TensorBoard's Projector tab
+(`EmbeddingLogger`); `nnviz_tb.TensorBoard` adds the loss curves at the same
+steps. Runs in seconds on a CPU and
 needs no download:
 
     python examples/quickstart.py
@@ -47,6 +49,7 @@ def main():
         nnviz_tb.ActivationLogger(args.logdir, probe=probe),
         nnviz_tb.CorrelationLogger(args.logdir, probe=probe),
         nnviz_tb.GradientStatsLogger(args.logdir),
+        nnviz_tb.EmbeddingLogger(args.logdir, probe=probe),
         nnviz_tb.TensorBoard(args.logdir),
     ]
     model.fit(x_train, y_train, epochs=args.epochs, batch_size=32, validation_data=probe,
