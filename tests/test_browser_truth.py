@@ -13,7 +13,7 @@ from conftest import TensorBoardServer, digits
 from test_browser import choose, driver, open_tab, wait_ready  # noqa: F401
 
 NUM_DEAD = 4
-MANY_DEAD = 900
+MANY_DEAD = 1950
 PROBE = 500
 
 # The RGBA pixels of a heatmap cell (all of them, in CSS-pixel steps), via the Heatmap on the canvas.
@@ -55,11 +55,11 @@ def _dead_tail(dead):
 
 
 def _train_many_dead(log_dir, x, y):
-    """Run `many_dead`: a Dense(1000) whose last MANY_DEAD units are dead, one epoch."""
+    """Run `many_dead`: a Dense(2000) whose last MANY_DEAD units are dead, one epoch."""
     keras.utils.set_random_seed(0)
     model = keras.Sequential([
         keras.Input((64,)),
-        keras.layers.Dense(1000, activation="relu", name="huge", bias_initializer=_dead_tail(MANY_DEAD)),
+        keras.layers.Dense(2000, activation="relu", name="huge", bias_initializer=_dead_tail(MANY_DEAD)),
         keras.layers.Dense(10, activation="softmax", name="output"),
     ])
     model.compile("adam", "sparse_categorical_crossentropy")
@@ -71,7 +71,7 @@ def _train_many_dead(log_dir, x, y):
 def truth_server(tmp_path_factory):
     """Run `mlp`: digits MLP, `narrow` (8 units) then `wide` (24, the last 4 dead); activations,
     correlations with augmentations and gradients (every 16th step: 2 measured steps an epoch).
-    Run `many_dead`: 900 dead neurons of 1,000."""
+    Run `many_dead`: 1,950 dead neurons of 2,000."""
     root = tmp_path_factory.mktemp("truth_logs")
     keras.utils.set_random_seed(0)
     x, y = digits()
@@ -93,6 +93,14 @@ def truth_server(tmp_path_factory):
     server.wait_for_runs(["mlp", "many_dead"])
     yield server
     server.stop()
+
+
+def _open(driver, server, run="mlp"):
+    """Opens the tab on `run`."""
+    open_tab(driver, server)
+    choose(driver, ".run-select", run)
+    _wait(driver, "return document.querySelector('.run-select').value === arguments[0]", run)
+    wait_ready(driver)
 
 
 def _mode(driver, mode):
@@ -130,7 +138,7 @@ def _export_svg(driver, button):
 def test_layer_pair_scores_use_a_sequential_scale_named_after_the_measure(driver, truth_server):
     from selenium.webdriver.common.by import By
 
-    open_tab(driver, truth_server)
+    _open(driver, truth_server)
     _mode(driver, "correlations")
     _wait(driver, "return document.querySelectorAll('.correlation-card .plot-title')[1]?.textContent.startsWith('Feature')")
     card = driver.find_elements(By.CSS_SELECTOR, ".correlation-card")[0]
@@ -158,7 +166,7 @@ def test_layer_pair_scores_use_a_sequential_scale_named_after_the_measure(driver
 def test_matrix_notes_say_the_sampling_in_words(driver, truth_server):
     from selenium.webdriver.common.by import By
 
-    open_tab(driver, truth_server)
+    _open(driver, truth_server)
     _mode(driver, "correlations")
     _wait(driver, "return document.querySelectorAll('.correlation-card .plot-title')[1]?.textContent.startsWith('Feature')")
     note = lambda: driver.find_elements(By.CSS_SELECTOR, ".correlation-card .gradient-note")[1].text  # noqa: E731
@@ -171,7 +179,7 @@ def test_matrix_notes_say_the_sampling_in_words(driver, truth_server):
 def test_augmentation_map_tells_beyond_width_dead_and_invariant_apart(driver, truth_server):
     from selenium.webdriver.common.by import By
 
-    open_tab(driver, truth_server)
+    _open(driver, truth_server)
     _mode(driver, "correlations")
     _wait(driver, "return document.querySelectorAll('.correlation-card .plot-title')[2]?.textContent.includes('augmentations')")
     card = driver.find_elements(By.CSS_SELECTOR, ".correlation-card")[2]
@@ -199,7 +207,7 @@ def test_augmentation_map_tells_beyond_width_dead_and_invariant_apart(driver, tr
 def test_no_class_colour_is_the_de_emphasis_grey(driver, truth_server):
     from selenium.webdriver.common.by import By
 
-    open_tab(driver, truth_server)
+    _open(driver, truth_server)
     driver.set_script_timeout(20)
     palettes, neutral = driver.execute_async_script(
         "const done = arguments[0];"
@@ -218,7 +226,7 @@ def test_no_class_colour_is_the_de_emphasis_grey(driver, truth_server):
 def test_compare_draws_every_dead_neuron_it_counts(driver, truth_server):
     from selenium.webdriver.common.by import By
 
-    open_tab(driver, truth_server)
+    _open(driver, truth_server)
     _mode(driver, "epochs")
     choose(driver, ".layer-select", "narrow")
     wait_ready(driver)
@@ -239,9 +247,7 @@ def test_compare_draws_every_dead_neuron_it_counts(driver, truth_server):
 def test_a_strip_of_many_dead_neurons_shows_them_all(driver, truth_server):
     from selenium.webdriver.common.by import By
 
-    open_tab(driver, truth_server)
-    choose(driver, ".run-select", "many_dead")
-    wait_ready(driver)
+    _open(driver, truth_server, "many_dead")
     _mode(driver, "neurons")
     plot = driver.find_elements(By.CSS_SELECTOR, ".neuron-mode .neuron-plot")[1]
     dead_count = int(re.search(r"(\d+) dead", plot.find_element(By.CSS_SELECTOR, ".plot-note").text).group(1))
@@ -256,7 +262,7 @@ def test_a_strip_of_many_dead_neurons_shows_them_all(driver, truth_server):
 def test_trails_svg_export_keeps_the_layer_ramp(driver, truth_server):
     from selenium.webdriver.common.by import By
 
-    open_tab(driver, truth_server)
+    _open(driver, truth_server)
     trails = driver.find_element(By.CSS_SELECTOR, ".trails")
     key = [e.text for e in trails.find_elements(By.CSS_SELECTOR, ".ramp-label")]
     assert key[0].startswith("dark") and "narrow" in key[1] and "output" in key[-1], key
@@ -274,7 +280,7 @@ def test_trails_svg_export_keeps_the_layer_ramp(driver, truth_server):
 def test_gradient_signs_are_orange_and_blue_and_few_steps_are_marked(driver, truth_server):
     from selenium.webdriver.common.by import By
 
-    open_tab(driver, truth_server)
+    _open(driver, truth_server)
     _mode(driver, "gradients")
     _wait(driver, "return document.querySelector('.gradient-mode .card:nth-child(2) .plot-title')?.textContent.startsWith('Gradient signs of narrow,')")
     swatches = driver.find_elements(By.CSS_SELECTOR, ".gradient-mode .card:nth-child(2) .heatmap-swatch-item")
@@ -308,7 +314,7 @@ def test_confusion_prints_counts_and_precision_recall_equal_scikit_learn(driver,
     labels = rng.integers(0, 5, 300)
     predictions = np.where(rng.random(300) < 0.6, labels, rng.integers(0, 4, 300))
     predictions[predictions == 4] = 3  # Class 4: never predicted, its precision undefined.
-    open_tab(driver, truth_server)
+    _open(driver, truth_server)
     driver.set_script_timeout(20)
     result = driver.execute_async_script(
         "const [labels, predictions, done] = arguments;"
