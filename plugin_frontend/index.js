@@ -1,10 +1,11 @@
 // The nnviz tab: selectors and class legend on the left, the evolution views on the right.
 // TensorBoard serves this file at ./index.js and the other modules at ./static/<path>.
 
-import { fetchEvolution, fetchNeuronActivations, fetchNeurons, fetchRuns, fetchThumbnailAtlas } from "./static/api.js";
+import { fetchEvolution, fetchNeurons, fetchRuns, fetchThumbnailAtlas } from "./static/api.js";
 import { classColors } from "./static/colors.js";
 import { buildNeurons, buildSequence } from "./static/data.js";
 import { element } from "./static/dom.js";
+import { NeuronValues } from "./static/neuron_values.js";
 import { followTheme } from "./static/theme.js";
 import { readUrlState, writeUrlState } from "./static/url_state.js";
 import { ColorKey } from "./static/views/color_key.js";
@@ -99,7 +100,15 @@ class App {
     this.view = null;
     this.requestKey = null;
     this.request = null;
-    this.neurons = new Map(); // "run/layer/neuron/epoch" -> the neuron's values, or a pending fetch.
+    this.neurons = new NeuronValues(
+      (answer) => {
+        this.colorKey.show(this.state.colorBy, answer);
+        this.view?.redraw();
+      },
+      (message, { epoch }) => {
+        if (epoch === this.state.epoch) this.colorKey.show(this.state.colorBy, null, message);
+      },
+    );
   }
 
   /** Reads the list of runs; new epochs appear while the user's selection stays. */
@@ -149,7 +158,10 @@ class App {
     const { run, ...rest } = change;
     Object.assign(this.state, rest);
     if (run) this.selectRun(run); // Before state.run changes: it loads the new run's atlas.
-    if ("colorBy" in change || "colorLayer" in change || "colorNeuron" in change || run) this.showColorKey();
+    if ("colorBy" in change || "colorLayer" in change || "colorNeuron" in change || run) {
+      this.neurons.clear(); // Another neuron: fetched again.
+      this.colorKey.show(this.state.colorBy);
+    }
     document.body.classList.toggle("drag-pan", this.state.dragMode === "pan");
     const shown = ["trailCount", "trailFilter", "pointStyle", "colorBy", "dragMode"].filter((key) => key in change);
     for (const key of shown) this.display[key] = change[key];
@@ -157,37 +169,10 @@ class App {
     this.update();
   }
 
-  /**
-   * The values of the neuron chosen in "Colour points by" at `epoch` (`{values, min, max, ...}`),
-   * or null while they load (then the plots are redrawn when they are there).
-   */
+  /** The values of the neuron chosen in "Colour points by" at `epoch`, or null while they load. */
   neuronValues(epoch) {
     const { run, colorLayer: layer, colorNeuron: neuron } = this.state;
-    const key = JSON.stringify([run, layer, neuron, epoch]);
-    const known = this.neurons.get(key);
-    if (known) return known.values ? known : null;
-    const pending = { values: null };
-    this.neurons.set(key, pending);
-    fetchNeuronActivations({ run, layer, epoch, neuron }).then(
-      (answer) => {
-        Object.assign(pending, answer);
-        if (this.neurons.get(key) !== pending) return;
-        this.showColorKey(pending);
-        this.view?.redraw();
-      },
-      (error) => { // Kept: not asked again until another neuron is chosen.
-        if (key === JSON.stringify([this.state.run, this.state.colorLayer, this.state.colorNeuron, epoch])) {
-          this.showColorKey(null, `Could not load the neuron's activations: ${error.message}`);
-        }
-      },
-    );
-    return null;
-  }
-
-  /** The key of the colours; `neuron`: the values of the neuron shown last. */
-  showColorKey(neuron = null, error = null) {
-    if (!neuron && !error) this.neurons.clear(); // Another neuron: fetched again.
-    this.colorKey.show(this.state.colorBy, neuron, error);
+    return this.neurons.get({ run, layer, neuron, epoch });
   }
 
   /** Loads the thumbnail atlas of `run` (drawn by the "Thumbnails" point style). */

@@ -4,6 +4,7 @@
 // switch says (Shift does the other); wheel zooms, double-click shows the whole plot again;
 // clicking a point selects it alone, clicking empty space clears the selection.
 
+import { themeColor } from "../colors.js";
 import { NO_ZOOM, nearestPoint, panned, pointRadius, toPixels, zoomAround } from "../plot.js";
 import { describeLayer } from "../data.js";
 import { element } from "../dom.js";
@@ -19,11 +20,6 @@ const ZOOM_STEP = 1.25;
 const NH_HELP = "Neighborhood hit: the fraction of each point's k nearest 2-D neighbours that share its class, averaged.";
 const PENDING_HELP = "This projection is still being computed; it appears here when it is done.";
 const PARTIAL_HELP = "A provisional layout: t-SNE is still optimising this projection.";
-
-/** A CSS variable of the page (colours follow TensorBoard's light or dark theme). */
-function themeColor(name) {
-  return getComputedStyle(document.body).getPropertyValue(name).trim() || "#212121";
-}
 
 export class ScatterView extends PlotView {
   /**
@@ -118,7 +114,7 @@ export class ScatterView extends PlotView {
     if (selection) for (let i = 0; i < labels.length; i++) selected += selection[i];
     const sprites = this.spriteCache.sprites(
       palette(colorBy, this.display.colors, isDark()), radius, selectedRadius(radius, selected),
-      selected <= FEW_SELECTED ? themeColor("--text") : null);
+      selected <= FEW_SELECTED ? themeColor("--text", "#212121") : null);
     const stamp = (i, sprite) => ctx.drawImage(sprite.image, this.pixels[2 * i] - sprite.size / 2, this.pixels[2 * i + 1] - sprite.size / 2, sprite.size, sprite.size);
     const wrongLast = colorBy === "correct" ? [0, 1] : [null];
     for (const pass of wrongLast) { // Correct or wrong: the (fewer) wrong points drawn over the others.
