@@ -48,7 +48,7 @@ def main():
     callbacks = [
         nnviz_tb.ActivationLogger(args.logdir, probe=probe),
         nnviz_tb.CorrelationLogger(args.logdir, probe=probe),
-        nnviz_tb.GradientStatsLogger(args.logdir),
+        nnviz_tb.GradientStatsLogger(args.logdir, every_n_steps=4),  # 41 steps an epoch: 10 measured.
         nnviz_tb.EmbeddingLogger(args.logdir, probe=probe),
         nnviz_tb.TensorBoard(args.logdir),
     ]
