@@ -20,10 +20,11 @@ function permutation(n, seed = 7) {
  *   unfinished frames), used when the answer has no `frame_keys` and their number matches.
  * @returns {{labels: Int32Array, numClasses: number, counts: number[], order: Int32Array,
  *   frames: ?{layer: string, epoch: number, nh: ?number, predictions: ?number[], xy: Float32Array,
- *   partial: boolean, extent?: number}[], keys: {layer: ?string, epoch: ?number}[],
+ *   partial: boolean, standInEpoch: ?number, extent?: number}[], keys: {layer: ?string, epoch: ?number}[],
  *   complete: boolean, extent: number, trails: ?{vertices: Float32Array[]}}}
  *   `xy` holds x0, y0, x1, y1, ...; `frames[i]` is null while frame i is not computed, and
- *   `partial` while its layout is provisional (then with an `extent` of its own, as it changes);
+ *   `partial` while its layout is provisional (then with an `extent` of its own, as it changes;
+ *   `standInEpoch` when that layout is an earlier epoch's of the same layer, shown until its own starts);
  *   `keys[i]` says which frame i is (nulls when unknown); `extent` bounds |x| and |y| of nearly
  *   all points of the finished frames; `trails.vertices[k]` holds every point's k-th bundled
  *   trail vertex, in the same layout as `xy` (null unless the JSON has trails).
@@ -40,6 +41,7 @@ export function buildSequence(json, numClasses, expected = []) {
     predictions: frame.predictions,
     xy: Float32Array.from(frame.points.flat()),
     partial: Boolean(frame.partial),
+    standInEpoch: frame.stand_in_epoch ?? null,
   });
   const unknown = { layer: null, epoch: null };
   const named = json.frame_keys?.length === frames.length ? json.frame_keys

@@ -93,6 +93,29 @@ def test_sequence_is_drawn_frame_by_frame(driver, long_server):
         driver.set_window_size(1600, 1000)
 
 
+def test_a_layer_shows_an_earlier_epochs_layout_until_its_own_is_computed(driver, long_server):
+    from selenium.webdriver.common.by import By
+
+    open_tab(driver, long_server)  # Across layers at the last epoch: each frame needs its layer's 12 epochs.
+    wait_ready(driver)
+    choose(driver, ".method-select", "tsne")
+    stand_ins, deadline = set(), time.time() + 300
+    while time.time() < deadline:
+        notes = driver.execute_script(
+            "return [...document.querySelectorAll('.multiples .scatter')].map((p) => "
+            "[p.dataset.state, p.querySelector('.plot-note').textContent]);")
+        for state, note in notes:
+            found = re.fullmatch(r"epoch (\d+)'s layout, refining…", note)
+            if found:
+                assert state == "partial" and int(found.group(1)) < EPOCHS
+                stand_ins.add(int(found.group(1)))
+        if notes and all(state == "ready" for state, _ in notes):
+            break
+        time.sleep(0.2)
+    assert stand_ins, "no frame ever showed an earlier epoch's layout"
+    wait_ready(driver, timeout=120)
+
+
 def test_tsne_parameters_show_for_tsne_only_and_reach_the_request(driver, long_server):
     from selenium.webdriver.common.by import By
 

@@ -20,6 +20,8 @@ const ZOOM_STEP = 1.25;
 const NH_HELP = "Neighborhood hit: the fraction of each point's k nearest 2-D neighbours that share its class, averaged.";
 const PENDING_HELP = "This projection is still being computed; it appears here when it is done.";
 const PARTIAL_HELP = "A provisional layout: t-SNE is still optimising this projection.";
+const STAND_IN_HELP = "A provisional layout: this layer at an earlier epoch, from which t-SNE computes this "
+  + "frame epoch by epoch so that trails stay coherent.";
 
 export class ScatterView extends PlotView {
   /**
@@ -83,8 +85,10 @@ export class ScatterView extends PlotView {
     this.subtitle.textContent = describeLayer(this.display.layerInfo?.[frame.layer]);
     this.subtitle.title = this.subtitle.textContent;
     this.title.title = [frame.title, this.subtitle.textContent].filter(Boolean).join(" · ");
-    this.note.textContent = { pending: "computing…", partial: "refining…" }[state] ?? `NH ${frame.nh.toFixed(3)}`;
-    this.note.title = { pending: PENDING_HELP, partial: PARTIAL_HELP }[state] ?? NH_HELP;
+    const standIn = state === "partial" && frame.standInEpoch != null;
+    const partialNote = standIn ? `epoch ${frame.standInEpoch}'s layout, refining…` : "refining…";
+    this.note.textContent = { pending: "computing…", partial: partialNote }[state] ?? `NH ${frame.nh.toFixed(3)}`;
+    this.note.title = { pending: PENDING_HELP, partial: standIn ? STAND_IN_HELP : PARTIAL_HELP }[state] ?? NH_HELP;
     if (state === "pending") this.pixels = null;
     this.draw();
     this.enlarged?.show(sequence, frame);

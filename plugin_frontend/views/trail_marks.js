@@ -1,6 +1,7 @@
 // What the trails view draws over the trails: per class, the path of its trails' mean position
-// through the frames, with a marker and a short label ("e3", "L2") at each frame and an
-// arrowhead on each piece pointing the way the sequence goes.
+// through the frames, with a marker at each frame, a short label ("e3", "L2") at its first and
+// its last, and an arrowhead on each piece pointing the way the sequence goes. (A label at every
+// frame was 80 labels for 10 classes across 8 layers: unreadable at 5,000 points.)
 
 import { shade, themeColor } from "../colors.js";
 
@@ -73,7 +74,7 @@ export function paintMeanPaths(ctx, means, colors, head, brightness, labels) {
   ctx.font = LABEL_FONT;
   ctx.textBaseline = "middle";
   ctx.textAlign = "start";
-  for (let f = last; f >= 0; f--) { // The latest frame's labels first: they are left out last.
+  for (const f of last > 0 ? [last, 0] : [0]) { // The latest frame's labels first: they are left out last.
     means.forEach((path, label) => {
       if (!path) return;
       const [x, y] = path[f];
