@@ -71,7 +71,8 @@ def test_projection(client, method):
 
 
 def test_tsne_reports_progress_then_is_cached(digits_logdir, cache_dir):
-    client, _ = make_client(digits_logdir)
+    client, plugin = make_client(digits_logdir)
+    plugin._activations._jobs._wait = 0.0  # Answer at once (two 500-point frames may take < 0.3 s).
     response = client.get(ROUTE + "/projection?run=mlp&layer=hidden1&epoch=1&method=tsne")
     assert response.status_code == 202
     body = json.loads(response.get_data())
