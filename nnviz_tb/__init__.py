@@ -6,8 +6,8 @@ does not, so importing them is deferred until first use.
 
 __version__ = "0.1.0"
 __all__ = [
-    "ActivationLogger", "ConfusionMatrixLogger", "CorrelationLogger", "EmbeddingLogger", "GradientStatsLogger",
-    "TensorBoard",
+    "ActivationLogger", "ConfusionMatrixLogger", "CorrelationLogger", "EmbeddingLogger", "FeatureMapLogger",
+    "GradientStatsLogger", "SaliencyLogger", "TensorBoard",
 ]
 
 
