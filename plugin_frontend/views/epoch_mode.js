@@ -11,6 +11,7 @@ import { HitChart } from "./hit_chart.js";
 import { hitGrid } from "../neighborhood_hits.js";
 import { NhChart } from "./nh_chart.js";
 import { Player } from "./player.js";
+import { ProjectorLink } from "./projector_link.js";
 import { ScatterView } from "./scatter.js";
 import { TrailView } from "./trails.js";
 
@@ -27,6 +28,7 @@ export class EpochMode {
     const projectionCard = this.root.appendChild(element("section", "card projection-card"));
     this.scatter = new ScatterView(projectionCard, display, "large");
     this.player = new Player(projectionCard, (position, byUser) => this.showPosition(position, byUser));
+    this.projectorLink = new ProjectorLink(projectionCard);
     this.hits = new HitChart(projectionCard, (index) => this.player.moveTo(index, true));
     this.confusion = new ConfusionView(projectionCard, display);
     const trailCard = this.root.appendChild(element("section", "card trail-card"));
@@ -58,6 +60,7 @@ export class EpochMode {
     this.trails.show(sequence, `Trails of ${layer} across epochs`, names, marks);
     this.filmstrip.show(sequence, names);
     const epochs = sequence.keys.map((key) => key.epoch);
+    this.run = grid?.run;
     this.hitGrid = hitGrid(grid ?? { layers: [layer], epochs }, () => this.showHits());
     this.hitGrid.update(sequence);
     if (newFrames) {
@@ -98,6 +101,7 @@ export class EpochMode {
     const f = position - i;
     const nearest = frames[index];
     this.hits.select(index);
+    this.projectorLink.show(this.run, [this.layer], keys[index].epoch);
     this.trails.setHead(position);
     if (this.hitGrid && index !== this.hitIndex) {
       this.hitIndex = index;

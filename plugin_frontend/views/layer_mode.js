@@ -7,6 +7,7 @@ import { FrameGrid } from "./frame_grid.js";
 import { HitChart } from "./hit_chart.js";
 import { hitGrid } from "../neighborhood_hits.js";
 import { NhChart } from "./nh_chart.js";
+import { ProjectorLink } from "./projector_link.js";
 import { TrailView } from "./trails.js";
 
 export class LayerMode {
@@ -17,6 +18,7 @@ export class LayerMode {
     const multiples = this.root.appendChild(element("section", "card"));
     this.heading = multiples.appendChild(element("h2", "card-title"));
     this.grid = new FrameGrid(multiples, display, "small", "multiples");
+    this.projectorLink = new ProjectorLink(multiples);
     this.hits = new HitChart(multiples);
     this.confusion = new ConfusionView(multiples, display);
     const trailCard = this.root.appendChild(element("section", "card trail-card"));
@@ -35,6 +37,7 @@ export class LayerMode {
     const names = sequence.keys.map((key, i) => key.layer ?? `frame ${i + 1}`);
     this.heading.textContent = `${methodName} of each layer at epoch ${epoch}`;
     this.grid.show(sequence, names);
+    this.projectorLink.show(grid?.run, sequence.keys.map((key) => key.layer), epoch);
     this.hits.show(names, sequence.frames);
     const predictions = sequence.frames.find(Boolean)?.predictions; // The same at every layer.
     this.confusion.show(sequence, predictions, `Confusion matrix of the probe at epoch ${epoch}`);
