@@ -8,6 +8,7 @@ import pytest
 import nnviz_tb
 from conftest import TensorBoardServer, digits, train_digits_mlp
 from test_browser import choose, driver, open_tab, wait_ready  # noqa: F401 (a fixture)
+from test_browser_projector import _wait_for as wait_for_text
 
 LINKS_JS = "return [...document.querySelectorAll('.projector-link:not([hidden]) a')].map((a) => a.textContent)"
 
@@ -57,16 +58,18 @@ def test_links_name_the_entries_and_open_the_projector(server, driver):  # noqa:
     while time.time() < deadline and driver.execute_script("return location.hash") != "#projector":
         time.sleep(0.3)
     assert driver.execute_script("return location.hash") == "#projector"
-    # TensorBoard now shows the Projector plugin's frame (its URL names the plugin).
+    # TensorBoard now shows the Projector plugin's frame, and the Projector in it the run's 300 points.
     deadline = time.time() + 30
-    frames = []
-    while time.time() < deadline:
-        frames = driver.execute_script(
-            "return [...document.querySelectorAll('iframe')].filter((f) => f.offsetParent !== null).map((f) => f.contentWindow.location.href)")
-        if any("projector" in f for f in frames):
-            break
+    frame = None
+    while time.time() < deadline and frame is None:
         time.sleep(0.5)
-    assert any("projector" in f for f in frames), frames
+        frame = driver.execute_script("return [...document.querySelectorAll('iframe')].find((f) =>"
+                                      " f.offsetParent !== null && f.contentWindow.location.href.includes('projector'))")
+    assert frame is not None, "no Projector frame shown"
+    driver.switch_to.frame(frame)
+    driver.switch_to.frame(driver.find_element(By.CSS_SELECTOR, "iframe"))
+    wait_for_text(driver, ".numDataPoints", "300")
+    driver.switch_to.default_content()
 
 
 def test_no_link_for_a_run_without_embeddings(server, driver):  # noqa: F811

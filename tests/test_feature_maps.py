@@ -25,7 +25,8 @@ def read_images(run_dir):
     for tag in acc.Tags()["tensors"]:
         if acc.SummaryMetadata(tag).plugin_data.plugin_name != "images":
             continue
-        result[tag] = {e.step: np.asarray(Image.open(io.BytesIO(e.tensor_proto.string_val[2]))) for e in acc.Tensors(tag)}
+        result[tag] = {e.step: np.asarray(Image.open(io.BytesIO(e.tensor_proto.string_val[2])))  # [w, h, png]
+                       for e in acc.Tensors(tag)}
     return result
 
 
