@@ -18,8 +18,9 @@ def linear_model(weights, bias=0.5):
     return model
 
 
-def read_images(log_dir):
-    """`{tag: {step: (height, width, channels)}}` of the image summaries in `log_dir`'s event files."""
+def read_images(log_dir, descriptions=None):
+    """`{tag: {step: (height, width, channels)}}` of the image summaries in `log_dir`'s event files
+    (and their descriptions into `descriptions`, `{tag: {step: str}}`, if given)."""
     found = {}
     for path in glob.glob(log_dir + "/events.out.tfevents.*"):
         for event in tf.compat.v1.train.summary_iterator(path):
@@ -28,6 +29,8 @@ def read_images(log_dir):
                     blobs = tf.make_ndarray(value.tensor)
                     image = tf.io.decode_png(blobs[2]).numpy()
                     found.setdefault(value.tag, {})[event.step] = image.shape
+                    if descriptions is not None:
+                        descriptions.setdefault(value.tag, {})[event.step] = value.metadata.summary_description
     return found
 
 
@@ -170,12 +173,39 @@ def test_fit_writes_one_grid_per_method_and_epoch(tmp_path):
     logger = nnviz_tb.SaliencyLogger(str(tmp_path / "cnn"), xp[..., None], yp, methods=methods, ig_steps=8,
                                      smoothgrad_samples=4)
     model.fit(x[..., None], y, epochs=2, batch_size=64, verbose=0, callbacks=[logger])
-    found = read_images(str(tmp_path / "cnn"))
+    descriptions = {}
+    found = read_images(str(tmp_path / "cnn"), descriptions)
     side = 28 * (saliency.MIN_PANEL_SIDE // 28)
     expected = (6 * side + 5 * 2, 5 * side + 4 * 2, 3)
     assert found == {saliency.tag(m): {0: expected, 1: expected, 2: expected} for m in methods}
     assert logger.layer_ == "conv_b" and set(logger.scales_) == set(methods)
     assert all(s > 0 and np.isfinite(s) for s in logger.scales_.values())
+    for method in methods:  # The colour scale of epoch 0 at every epoch.
+        assert set(descriptions[saliency.tag(method)].values()) == {
+            "Rows: images. Columns: source, baseline, saliency, delta, overlay. Colour scale: +-%.4g."
+            % logger.scales_[method]}
+
+
+def test_arguments_reach_the_maps(tmp_path, rng):
+    keras.utils.set_random_seed(2)
+    model = small_cnn()
+    x = rng.uniform(size=(4, 28, 28, 1)).astype("float32")
+    logger = nnviz_tb.SaliencyLogger(str(tmp_path), x, methods=("integrated_gradients", "gradcam", "smoothgrad"),
+                                     baseline="mean", layer="conv_a", ig_steps=64, noise_level=0.0)
+    logger.set_model(model)
+    assert logger.layer_ == "conv_a"
+    predicted = model(x).numpy().argmax(axis=1)
+    np.testing.assert_array_equal(logger._targets(tf.constant(x)), predicted)
+    target = tf.constant(predicted, tf.int32)
+    # Integrated Gradients from the images' mean: they sum to the score difference from it.
+    ig = logger._functions["integrated_gradients"](tf.constant(x), target).numpy()
+    base = np.broadcast_to(x.mean(axis=0), x.shape)
+    scores = model(x).numpy()[np.arange(4), predicted] - model(base).numpy()[np.arange(4), predicted]
+    np.testing.assert_allclose(ig.reshape(4, -1).sum(axis=1), scores, rtol=0.02, atol=1e-5)
+    # Without noise SmoothGrad is the gradient; Grad-CAM of conv_a has the image's size.
+    plain = saliency.attribution_fn(model, "gradient")(tf.constant(x), target).numpy()
+    np.testing.assert_allclose(logger._functions["smoothgrad"](tf.constant(x), target).numpy(), plain, atol=1e-6)
+    assert logger._functions["gradcam"](tf.constant(x), target).shape == (4, 28, 28)
 
 
 def test_runtime_trouble_is_one_warning(tmp_path, caplog, monkeypatch):

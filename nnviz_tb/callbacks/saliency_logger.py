@@ -125,10 +125,7 @@ class SaliencyLogger(EpochRecorder):
         n = len(self.images)
         x = tf.constant(self.images)
         both = tf.concat([x, tf.broadcast_to(tf.constant(self.baseline), x.shape)], axis=0)
-        target = self.labels
-        if target is None:
-            outputs = saliency.first_output(self.model(x, training=False))
-            target = np.argmax(np.reshape(np.asarray(outputs), (n, -1)), axis=1).astype(np.int32)
+        target = self._targets(x)
         targets = tf.constant(np.concatenate([target, target]), tf.int32)
         source = self._display(self.images)
         base = self._display(np.broadcast_to(self.baseline, self.images.shape))
@@ -142,6 +139,13 @@ class SaliencyLogger(EpochRecorder):
             delta = maps[:n] - maps[n:]
             panels = (source, base, maps[:n], delta, delta * source)
             self._writer.submit(functools.partial(_write_grid, method, step, panels, self.scales_[method]))
+
+    def _targets(self, x):
+        """The classes explained: the labels, else the model's predicted classes `[N]` now."""
+        if self.labels is not None:
+            return self.labels
+        outputs = saliency.first_output(self.model(x, training=False))
+        return np.argmax(np.reshape(np.asarray(outputs), (len(self.images), -1)), axis=1).astype(np.int32)
 
     def _display(self, x):
         """Images `[N, ...]` as grey maps `[N, H, W]` in 0..1 (channel mean, the images' value range)."""
