@@ -192,7 +192,7 @@ def grid(source, baseline, saliency, delta, overlay, scale):
     Args:
       source, baseline: Images `[N, H, W]` in 0..1.
       saliency, delta, overlay: Signed maps `[N, H, W]`, coloured on the scale `±scale`.
-      scale: The colour scale (fixed for a method). Defaults to none: required.
+      scale: The colour scale (fixed for a method): full colour at +-scale.
 
     Returns:
       float32 `[1, rows, cols, 3]` in 0..1 for `tf.summary.image`.

@@ -160,8 +160,10 @@ class SaliencyLogger(EpochRecorder):
 
 
 def _write_grid(method, step, panels, scale):
+    """Writes one method's grid (on the writer thread); its description gives the colour scale."""
+    description = "Rows: images. Columns: %s. Colour scale: +-%.4g." % (", ".join(saliency.PANELS), scale)
     tf.summary.image(saliency.tag(method), saliency.grid(*panels, scale=scale), step=step, max_outputs=1,
-                     description="Rows: images. Columns: %s. Colour scale: +-%.4g." % (", ".join(saliency.PANELS), scale))
+                     description=description)
 
 
 def _positive_int(name, value):
