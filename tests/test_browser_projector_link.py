@@ -7,7 +7,7 @@ import pytest
 
 import nnviz_tb
 from conftest import TensorBoardServer, digits, train_digits_mlp
-from test_browser import choose, driver, open_tab, wait_ready  # noqa: F401 (a fixture)
+from test_browser import choose, driver, open_tab, screenshot, wait_ready  # noqa: F401 (a fixture)
 from test_browser_projector import _wait_for as wait_for_text
 
 LINKS_JS = "return [...document.querySelectorAll('.projector-link:not([hidden]) a')].map((a) => a.textContent)"
@@ -52,6 +52,7 @@ def test_links_name_the_entries_and_open_the_projector(server, driver):  # noqa:
     driver.execute_script("const s = document.querySelector('.epoch-slider'); s.value = '1';"
                           "s.dispatchEvent(new Event('change'));")  # The player at epoch 1.
     _links(driver, ["hidden1 @ epoch 001"])
+    screenshot(driver, "projector_link.png")
     driver.find_element(By.CSS_SELECTOR, ".projector-link a").click()
     driver.switch_to.default_content()
     deadline = time.time() + 30
