@@ -2,8 +2,8 @@
 
 Every method is one `tf.function` over the whole batch: `attribution_fn`
 returns `f(x, target) -> [N, ...]` with the gradient-based attributions of
-the target class score (the model output's column `target[i]` for image
-`i`), shaped like `x` (Grad-CAM: `[N, H, W]`, the map resized to the
+the target class score (image `i`'s class `target[i]`: the model output's
+column, or for a softmax output the centered logit, see `_score`), shaped like `x` (Grad-CAM: `[N, H, W]`, the map resized to the
 images).
 """
 
@@ -71,16 +71,34 @@ def first_output(outputs):
     return outputs
 
 
-def _score(outputs, target):
-    """Sum over the batch of each image's target class score (so gradients stay per image)."""
+def softmax_output(model):
+    """Whether the model's (first) output is a softmax over several classes (its last layer's activation)."""
+    try:
+        layer = first_output(model.outputs)._keras_history[0]
+    except (AttributeError, IndexError, TypeError, ValueError):
+        return False
+    activation = getattr(layer, "activation", None)
+    return getattr(activation, "__name__", "") == "softmax" and int(layer.output.shape[-1] or 0) > 1
+
+
+def _score(outputs, target, centered_logit=False):
+    """Sum over the batch of each image's target class score (so gradients stay per image).
+
+    With `centered_logit`, the outputs are softmax probabilities and the
+    score is `log p_c - mean_j log p_j`, which equals `z_c - mean_j z_j` for
+    the logits `z`: it does not saturate when the model is sure.
+    """
     outputs = tf.reshape(first_output(outputs), [tf.shape(target)[0], -1])
+    if centered_logit:
+        logs = tf.math.log(tf.maximum(outputs, 1e-37))
+        outputs = logs - tf.reduce_mean(logs, axis=1, keepdims=True)
     return tf.reduce_sum(tf.gather(outputs, target, axis=1, batch_dims=1))
 
 
-def _gradients(model, x, target):
+def _gradients(model, x, target, centered_logit):
     with tf.GradientTape() as tape:
         tape.watch(x)
-        score = _score(model(x, training=False), target)
+        score = _score(model(x, training=False), target, centered_logit)
     return tape.gradient(score, x)
 
 
@@ -90,7 +108,7 @@ def _repeat(x, target, n):
 
 
 def attribution_fn(model, method, baseline=None, layer=None, size=None, smoothgrad_samples=16,
-                   noise_level=0.15, ig_steps=32, seed=0):
+                   noise_level=0.15, ig_steps=32, seed=0, centered_logit=None):
     """One `tf.function` `f(x, target)` computing `method`'s attributions of a batch.
 
     Args:
@@ -103,13 +121,17 @@ def attribution_fn(model, method, baseline=None, layer=None, size=None, smoothgr
       noise_level: SmoothGrad's noise std as a fraction of each image's value range. Defaults to 0.15.
       ig_steps: Integration steps (midpoint rule) for Integrated Gradients. Defaults to 32.
       seed: Seed of SmoothGrad's noise, the same at every call. Defaults to 0.
+      centered_logit: Whether the score is the centered logit of a softmax
+        output (see `_score`) rather than the output itself. Defaults to
+        None (`softmax_output(model)`).
 
     Returns:
       `f(x [N, ...] float32, target [N] int32) -> float32 tensor`: `[N, ...]`
       like `x`, or `[N, H, W]` for Grad-CAM.
     """
+    centered = softmax_output(model) if centered_logit is None else bool(centered_logit)
     if method == "gradient":
-        return tf.function(lambda x, target: _gradients(model, x, target))
+        return tf.function(lambda x, target: _gradients(model, x, target, centered))
     if method == "smoothgrad":
         def smoothgrad(x, target):
             n = smoothgrad_samples
@@ -118,7 +140,7 @@ def attribution_fn(model, method, baseline=None, layer=None, size=None, smoothgr
             noisy, targets = _repeat(x, target, n)
             noise = tf.random.stateless_normal(tf.shape(noisy), seed=[seed, 0])
             noisy += noise * noise_level * tf.tile(spread, [n] + [1] * (x.shape.rank - 1))
-            grads = _gradients(model, noisy, targets)
+            grads = _gradients(model, noisy, targets, centered)
             return tf.reduce_mean(tf.reshape(grads, [n, -1] + x.shape[1:].as_list()), axis=0)
         return tf.function(smoothgrad)
     if method == "integrated_gradients":
@@ -127,15 +149,15 @@ def attribution_fn(model, method, baseline=None, layer=None, size=None, smoothgr
             alphas = (tf.range(ig_steps, dtype=x.dtype) + 0.5) / ig_steps
             alphas = tf.reshape(alphas, [-1] + [1] * x.shape.rank)
             path = tf.reshape(base[None] + alphas * (x - base)[None], [-1] + x.shape[1:].as_list())
-            grads = _gradients(model, path, tf.tile(target, [ig_steps]))
+            grads = _gradients(model, path, tf.tile(target, [ig_steps]), centered)
             return (x - base) * tf.reduce_mean(tf.reshape(grads, [ig_steps, -1] + x.shape[1:].as_list()), axis=0)
         return tf.function(integrated_gradients)
     if method == "gradcam":
-        return _gradcam_fn(model, layer, size)
+        return _gradcam_fn(model, layer, size, centered)
     raise ValueError("The 'method' parameter must be one of %s. Got %r instead." % (METHODS, method))
 
 
-def _gradcam_fn(model, layer, size):
+def _gradcam_fn(model, layer, size, centered):
     layer = conv_layer(model, layer) if not hasattr(layer, "output") else layer
     try:
         both = keras.Model(model.inputs, [layer.output, first_output(model.outputs)])
@@ -149,7 +171,7 @@ def _gradcam_fn(model, layer, size):
     def gradcam(x, target):
         with tf.GradientTape() as tape:
             maps, outputs = both(x, training=False)
-            score = _score(outputs, target)
+            score = _score(outputs, target, centered)
         weights = tf.reduce_mean(tape.gradient(score, maps), axis=(1, 2), keepdims=True)
         cam = tf.nn.relu(tf.reduce_sum(weights * maps, axis=-1))[..., None]
         sides = size if size is not None else x.shape[1:3]

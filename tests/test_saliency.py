@@ -55,6 +55,25 @@ def test_gradient_of_a_linear_model_is_its_weights(rng):
     np.testing.assert_allclose(ig.numpy(), w * (x - base), rtol=1e-4, atol=1e-6)
 
 
+def centered_logit(probabilities, target):
+    logs = np.log(probabilities)
+    return (logs - logs.mean(axis=1, keepdims=True))[np.arange(len(target)), target]
+
+
+def test_the_score_of_a_softmax_output_is_its_centered_logit(rng):
+    w = rng.normal(size=(64, 3)).astype("float32")
+    model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(3, activation="softmax")])
+    model.layers[0].set_weights([w * 2, np.zeros(3, "float32")])  # Sure of itself: p saturates.
+    x = rng.uniform(size=(5, 64)).astype("float32")
+    target = np.array([0, 1, 2, 0, 1], "int32")
+    assert saliency.softmax_output(model) and not saliency.softmax_output(linear_model(w[:, 0]))
+    assert model(x).numpy().min() < 1e-12  # Where p saturates, its gradient vanishes.
+    grads = saliency.attribution_fn(model, "gradient")(tf.constant(x), tf.constant(target)).numpy()
+    np.testing.assert_allclose(grads, 2 * (w - w.mean(axis=1, keepdims=True))[:, target].T, rtol=1e-4, atol=1e-4)
+    probs = saliency.attribution_fn(model, "gradient", centered_logit=False)(tf.constant(x), tf.constant(target))
+    assert np.abs(probs.numpy()).max() < 1e-2 * np.abs(grads).max()
+
+
 def test_integrated_gradients_sum_to_the_score_difference(rng):
     keras.utils.set_random_seed(1)
     model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(4, 3, activation="tanh"),
@@ -62,7 +81,7 @@ def test_integrated_gradients_sum_to_the_score_difference(rng):
     x = rng.uniform(size=(6, 8, 8, 1)).astype("float32")
     target = np.arange(6, dtype="int32") % 3
     ig = saliency.attribution_fn(model, "integrated_gradients", ig_steps=64)(tf.constant(x), tf.constant(target))
-    scores = model(x).numpy()[np.arange(6), target] - model(np.zeros_like(x)).numpy()[np.arange(6), target]
+    scores = centered_logit(model(x).numpy(), target) - centered_logit(model(np.zeros_like(x)).numpy(), target)
     sums = ig.numpy().reshape(6, -1).sum(axis=1)
     assert np.abs(scores).min() > 1e-3
     np.testing.assert_allclose(sums, scores, rtol=0.02, atol=1e-4)
@@ -200,7 +219,7 @@ def test_arguments_reach_the_maps(tmp_path, rng):
     # Integrated Gradients from the images' mean: they sum to the score difference from it.
     ig = logger._functions["integrated_gradients"](tf.constant(x), target).numpy()
     base = np.broadcast_to(x.mean(axis=0), x.shape)
-    scores = model(x).numpy()[np.arange(4), predicted] - model(base).numpy()[np.arange(4), predicted]
+    scores = centered_logit(model(x).numpy(), predicted) - centered_logit(model(base).numpy(), predicted)
     np.testing.assert_allclose(ig.reshape(4, -1).sum(axis=1), scores, rtol=0.02, atol=1e-5)
     # Without noise SmoothGrad is the gradient; Grad-CAM of conv_a has the image's size.
     plain = saliency.attribution_fn(model, "gradient")(tf.constant(x), target).numpy()

@@ -22,8 +22,10 @@ class SaliencyLogger(EpochRecorder):
     Before training (step 0) and after every `every_n_epochs` epochs (step =
     epochs trained; the last epoch of a fit too), each method's grid has
     one row per image and five panels: the source image, the baseline,
-    the saliency (attribution of the target class score: the model
-    output's column of the label, else of the predicted class), the delta
+    the saliency (attribution of the target class score: the label's, else
+    the predicted class's; the output's column, or for a softmax output
+    the centered logit `log p_c - mean_j log p_j`, which does not saturate
+    when the model is sure), the delta
     (saliency minus the baseline's saliency for the same class) and the
     overlay (delta x source, the source scaled to 0..1). Saliency, delta
     and overlay are red where positive and blue where negative, on a
