@@ -87,6 +87,8 @@ class SaliencyLogger(EpochRecorder):
         finite = self.images[np.isfinite(self.images)]
         self._range = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
         self._functions = None
+        self._warned = False
+        self.layer_ = None
         self.scales_ = {}
 
     def set_model(self, model):
