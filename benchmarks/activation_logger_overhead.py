@@ -50,12 +50,13 @@ def mlp():
     return model
 
 
-def epoch_times(callbacks, train, epochs, model_fn=mlp):
+def epoch_times(callbacks, train, epochs, model_fn=mlp, validation_data=None):
     """`[epochs - 2, 2]` wall and CPU seconds from each epoch start to the next, first dropped."""
     keras.utils.set_random_seed(0)
     model = model_fn()
     timer = EpochStarts()
-    model.fit(*train, batch_size=64, epochs=epochs, verbose=0, callbacks=[timer] + callbacks)
+    model.fit(*train, batch_size=64, epochs=epochs, verbose=0, validation_data=validation_data,
+              callbacks=[timer] + callbacks)
     return np.diff(np.array(timer.starts), axis=0)[1:]
 
 
@@ -88,14 +89,19 @@ def mnist_mlp_data(data_dir):
     return (x.reshape(-1, 784), y), (xp.reshape(-1, 784), yp)
 
 
-def compare(configs, train, rounds, epochs, model_fn=mlp):
+def compare(configs, train, rounds, epochs, model_fn=mlp, validation_data=None, rotate=False):
     """Runs `{name: log_dir -> callbacks}` interleaved on `model_fn()` (compiled), prints the wall
-    and CPU time tables, and returns `{name: [epochs, 2]}` wall and CPU seconds."""
+    and CPU time tables, and returns `{name: [epochs, 2]}` wall and CPU seconds. With `rotate`,
+    each configuration goes first in turn."""
     times = {name: [] for name in configs}
     with tempfile.TemporaryDirectory() as root:
         for r in range(rounds + 1):  # Round 0 warms up and is not counted.
-            for i, (name, make) in enumerate(configs.items()):
-                measured = epoch_times(make(os.path.join(root, "%d_%d" % (i, r))), train, epochs, model_fn)
+            order = list(enumerate(configs.items()))
+            if rotate:
+                order = order[r % len(order):] + order[:r % len(order)]
+            for i, (name, make) in order:
+                measured = epoch_times(make(os.path.join(root, "%d_%d" % (i, r))), train, epochs, model_fn,
+                                       validation_data)
                 if r > 0:
                     times[name].extend(measured)
             if r > 0:

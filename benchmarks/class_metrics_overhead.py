@@ -14,18 +14,16 @@ noisy) and CPU time is printed too.
 """
 
 import os
-import tempfile
 import time
 from unittest import mock
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 import nnviz_tb  # noqa: E402
 from _report import report  # noqa: E402
-from activation_logger_overhead import EpochStarts, mlp, mnist_mlp_data, overhead_rows, parse_args, print_table  # noqa: E402
+from activation_logger_overhead import compare, mnist_mlp_data, overhead_rows, parse_args  # noqa: E402
 from nnviz_tb.callbacks import activation_logger  # noqa: E402
 
 QUICK_ARGS = ["--rounds", "2", "--epochs", "4"]
@@ -39,16 +37,6 @@ class WithoutClassMetrics(nnviz_tb.ActivationLogger):
             super()._record(step)
 
 
-def epoch_times(callbacks, train, validation, epochs):
-    """`[epochs - 2, 2]` wall and CPU seconds from each epoch start to the next, first dropped."""
-    keras.utils.set_random_seed(0)
-    model = mlp()
-    timer = EpochStarts()
-    model.fit(*train, batch_size=64, epochs=epochs, verbose=0, validation_data=validation,
-              callbacks=[timer] + callbacks)
-    return np.diff(np.array(timer.starts), axis=0)[1:]
-
-
 def main():
     args = parse_args(__doc__.split("\n")[0])
     train, probe = mnist_mlp_data(args.data_dir)
@@ -58,21 +46,7 @@ def main():
         "+ ConfusionMatrixLogger": lambda d: [nnviz_tb.ActivationLogger(d, probe=probe),
                                               nnviz_tb.ConfusionMatrixLogger(d, probe)],
     }
-    times = {name: [] for name in configs}
-    with tempfile.TemporaryDirectory() as root:
-        for r in range(args.rounds + 1):  # Round 0 warms up and is not counted.
-            names = list(configs)[r % 3:] + list(configs)[:r % 3]  # Each goes first in turn.
-            for name in names:
-                log_dir = os.path.join(root, "%d_%d" % (list(configs).index(name), r))
-                measured = epoch_times(configs[name](log_dir), train, probe, args.epochs)
-                if r > 0:
-                    times[name].extend(measured)
-            if r > 0:
-                print("round %d, fastest epoch: " % r + ", ".join(
-                    "%s %.3fs" % (n, np.min(np.array(t)[:, 0])) for n, t in times.items()), flush=True)
-    times = {k: np.array(v) for k, v in times.items()}
-    print_table("Wall time per epoch:", {k: v[:, 0] for k, v in times.items()})
-    print_table("Process CPU time per epoch:", {k: v[:, 1] for k, v in times.items()})
+    times = compare(configs, train, args.rounds, args.epochs, validation_data=probe, rotate=True)
     start = time.perf_counter()
     labels = probe[1]
     for _ in range(100):
