@@ -22,6 +22,19 @@ XSS_RUN = "xss <b>run"
 BIG_RUN = "big5000"
 LIVE_RUN = "live"
 
+# The first element matching a CSS selector, searched through every shadow root of the page.
+DEEP_QUERY_JS = """
+const find = (root, selector) => {
+  const hit = root.querySelector(selector);
+  if (hit) return hit;
+  for (const el of root.querySelectorAll("*")) {
+    if (el.shadowRoot) { const inner = find(el.shadowRoot, selector); if (inner) return inner; }
+  }
+  return null;
+};
+return find(document, arguments[0]);
+"""
+
 # Saturated (not grey) pixels of a canvas and how many 30-degree hue buckets they fall in.
 COLOR_STATS_JS = """
 const canvas = arguments[0];

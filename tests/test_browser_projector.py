@@ -14,23 +14,10 @@ from PIL import Image
 
 from conftest import TensorBoardServer, train_digits_mlp
 from nnviz_tb import projector
-from test_browser import ARTIFACTS, driver  # noqa: F401 (a fixture)
+from test_browser import ARTIFACTS, DEEP_QUERY_JS, driver  # noqa: F401 (a fixture)
 
 ROUTES = "/data/plugin/projector"
 TENSOR = "hidden2 @ epoch 003"
-
-# The first element matching a CSS selector, searched through every shadow root of the page.
-DEEP_QUERY_JS = """
-const find = (root, selector) => {
-  const hit = root.querySelector(selector);
-  if (hit) return hit;
-  for (const el of root.querySelectorAll("*")) {
-    if (el.shadowRoot) { const inner = find(el.shadowRoot, selector); if (inner) return inner; }
-  }
-  return null;
-};
-return find(document, arguments[0]);
-"""
 
 
 @pytest.fixture(scope="module")
