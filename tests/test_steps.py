@@ -94,3 +94,21 @@ def test_a_second_fit_from_epoch_0_warns(tmp_path):
     with pytest.warns(UserWarning, match=expected + r" is not the untrained network.*initial_epoch=") as caught:
         model.fit(x, y, epochs=1, verbose=0, callbacks=callbacks(str(tmp_path / "b"), probe))
     assert len([w for w in caught if "initial_epoch" in str(w.message)]) == 1  # Once, not per callback.
+
+
+
+def test_batch_summaries_only_where_a_writer_takes_them(tmp_path):
+    import nnviz_tb
+    import tensorflow as tf
+
+    x, y = digits()
+    model = make_model()
+    for name, args in (("epoch", {}), ("batch", {"update_freq": "batch"})):
+        model.fit(x, y, epochs=1, verbose=0, callbacks=[nnviz_tb.TensorBoard(str(tmp_path / name), **args)])
+    assert "batch_loss" in tensors(str(tmp_path / "batch" / "train"))
+    epoch_tags = tensors(str(tmp_path / "epoch" / "train"))
+    assert "epoch_loss" in epoch_tags and "batch_loss" not in epoch_tags
+    # A writer of the user's own still gets Keras' batch scalars, as with keras.callbacks.TensorBoard.
+    with tf.summary.create_file_writer(str(tmp_path / "own")).as_default(step=0):
+        model.fit(x, y, epochs=1, verbose=0, callbacks=[nnviz_tb.TensorBoard(str(tmp_path / "mine"))])
+    assert "batch_loss" in tensors(str(tmp_path / "own"))

@@ -29,6 +29,10 @@ _PCA_DIMS = 50  # Wider data is reduced before the neighbour search.
 # 0.02 s instead of 0.5 s with scikit-learn's default (randomized) solver; at 2,048 it is slower.
 _COVARIANCE_PCA_MAX = 1024
 _EXACT_NEIGHBOURS_MAX = 10_000  # Exact neighbours are faster than annoy up to here.
+# Neighbours with an affinity, times the perplexity (openTSNE's and scikit-learn's default: 3). On the
+# MNIST MLP's paper set (benchmarks/projection_engine.py, 5,000 points) 2 took 18 % less CPU time
+# (neighbour search, perplexity search and every iteration's attraction) for an NH 0.001 lower.
+_NEIGHBOURS_PER_PERPLEXITY = 2
 # One thread: on a shared 2-core machine openTSNE with n_jobs=-1 ran 4x slower than with 1
 # (thread contention with training and the server); 1 vs 2 threads measured the same at 5,000 points.
 _THREADS = 1
@@ -39,14 +43,18 @@ _PREVIEW_EVERY = 100  # Iterations between previews, the first after 25.
 # Iterations: measured on the MNIST MLP's paper set (benchmarks/projection_engine.py, 5,000 points).
 # A root of 60 + 60 had the neighbourhood hit of 150 + 200 (within 0.002 on 4 layers) at a third of
 # the time; and the set's distance Pearson rose by 0.015 and stab_pearson by 0.02 with it. Warm
-# frames of at most 50 instead of 100 iterations: NH -0.001, 25 % less time.
+# frames of at most 50 instead of 100 iterations: NH -0.001, 25 % less time; 40 instead of 50: the
+# same NH, 10 % less CPU time.
 _ROOT_EXAGGERATION = (12.0, 60)  # (factor, iterations) of the early exaggeration.
 _ROOT_ITER = 60
-_WARM_ITER = 50  # At most; a warm frame stops once it no longer moves.
+_WARM_ITER = 40  # At most; a warm frame stops once it no longer moves.
 _REFIT_BELOW = 0.5  # A parent layout fitting the new affinities worse (share of the best) is not used.
 _FIT_ROWS = 500
 _WARM_TOLERANCE = 5e-3  # Mean movement per check, in units of the RMS radius.
-_WARM_RADIUS = 0.5  # Warm start radius, times sqrt(N): about a t-SNE layout's.
+# Warm start radius, times sqrt(N): about a root layout's (measured: 0.48 at 400 points, 0.56 at 1,000
+# with Barnes-Hut; 0.29 at 5,000 with FFT, whose grid grows with the layout's extent: 0.3 instead of
+# 0.5 there took 30 % less time and raised NH by 0.002).
+_WARM_RADIUS = {"bh": 0.5, "fft": 0.3}
 _ANCHOR = 0.05  # Initial weight of the attraction to the parent layout.
 _ANCHOR_HALF_LIFE = 50  # Iterations over which that weight halves.
 # With the parent's data, a point's pull is (median movement / its movement) ** 2 times the weight,
@@ -138,8 +146,9 @@ def _fit(P, points, k, rows=_FIT_ROWS):
 
     The affinity mass between (up to `rows` evenly spaced) points and their
     k nearest neighbours in `points`, as a share of the most any layout can
-    reach (each point's k largest affinities). With k = 3 x perplexity (the
-    neighbours t-SNE uses), on the MNIST MLP's layers (5,000 points): 0.6-0.98
+    reach (each point's k largest affinities). With k = 3 x perplexity (measured
+    with as many neighbours in P; with 2 x, the same frames are refitted on the
+    paper set), on the MNIST MLP's layers (5,000 points): 0.6-0.98
     for a converged layout of the same data, 0.6-0.85 for the previous
     epoch's layout after epoch 1 (the softmax layer's near-duplicate points
     swap neighbours, hence k well above 10), 0.08-0.36 for the epoch-0 layout
@@ -169,7 +178,8 @@ def _affinities(data, perplexity, seed):
 
     method = "exact" if len(data) <= _EXACT_NEIGHBOURS_MAX else "annoy"
     return affinity.PerplexityBasedNN(
-        data, perplexity=perplexity, method=method, random_state=seed, n_jobs=_THREADS, verbose=False
+        data, perplexity=perplexity, method=method, random_state=seed, n_jobs=_THREADS, verbose=False,
+        k_neighbors=min(len(data) - 1, int(_NEIGHBOURS_PER_PERPLEXITY * perplexity)),
     )
 
 
@@ -219,15 +229,17 @@ def _stillness(data, parent_data):
 def _warm(affinities, reference, stillness, seed, monitor):
     n = len(reference)
     kl_divergence = _gradient(n)
-    start = reference * (_WARM_RADIUS * np.sqrt(n))
-    anchor = start.copy()
+    start = reference * (_WARM_RADIUS["bh" if n < _FFT_MIN_POINTS else "fft"] * np.sqrt(n))
     step = [0]
 
     def objective(embedding, P, **kwargs):
         error, gradient = kl_divergence(embedding, P, **kwargs)
         weight = _ANCHOR * 0.5 ** (step[0] / _ANCHOR_HALF_LIFE)
         step[0] += 1
-        gradient += (weight / n) * stillness * (embedding - anchor)
+        # The pull is to the parent layout at the current layout's centre and size (it spreads out).
+        centre = embedding.mean(axis=0)
+        radius = np.sqrt(((embedding - centre) ** 2).sum(axis=1).mean())
+        gradient += (weight / n) * stillness * (embedding - (centre + radius * reference))
         return error, gradient
 
     monitor.plan(_WARM_ITER, tolerance=_WARM_TOLERANCE, start=start)
