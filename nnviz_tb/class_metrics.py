@@ -24,9 +24,20 @@ def confusion_matrix(labels, predictions, num_classes):
 
 def scores(labels, predictions, num_classes):
     """`({metric: float [C]}, {metric: macro average})` for the `metadata.CLASS_METRICS`."""
-    confusion = confusion_matrix(labels, predictions, num_classes)
-    hits = np.diag(confusion).astype(np.float64)
     support = np.bincount(np.asarray(labels), minlength=num_classes)[:num_classes]
+    return confusion_scores(confusion_matrix(labels, predictions, num_classes), support)
+
+
+def confusion_scores(confusion, support=None):
+    """`scores` of an int `[C, C]` confusion matrix (rows: true classes).
+
+    `support`: `[C]` points of each true class; defaults to the row sums,
+    which miss the points predicted outside `0..C-1` (the matrix has no
+    column for them).
+    """
+    confusion = np.asarray(confusion)
+    hits = np.diag(confusion).astype(np.float64)
+    support = confusion.sum(axis=1) if support is None else support
     predicted = confusion.sum(axis=0)
     per_class = {
         "precision": _ratio(hits, predicted),

@@ -257,6 +257,8 @@ def gradient_scalar_tag(layer, stat):
 
 KIND_CONFUSION = "confusion_matrix"
 CLASS_METRICS = ("precision", "recall", "f1")
+# Subdirectory of a log dir where `ConfusionMatrixLogger` writes: run `<run>/validation`.
+VALIDATION_RUN = "validation"
 
 
 def class_metric_tag(metric, class_name):
@@ -406,6 +408,16 @@ def check_predictions(predictions, num_points):
     if predictions.shape != (num_points,) or predictions.dtype.kind not in "iu":
         raise FormatError("predictions must be %d integers; got %s" % (num_points, _described(predictions)))
     return np.where((predictions >= 0) & (predictions < 2**31), predictions, -1).astype(np.int32)
+
+
+def check_confusion(counts, num_classes):
+    """int64 `[C, C]` non-negative counts, `C = num_classes`; raises `FormatError` otherwise."""
+    if not num_classes or counts.shape != (num_classes, num_classes) or counts.dtype.kind not in "iu":
+        raise FormatError("the confusion matrix must be %d x %d integers (one row and column per class name); got %s"
+                          % (num_classes, num_classes, _described(counts)))
+    if counts.min() < 0:
+        raise FormatError("the confusion matrix's counts must be >= 0; got %d" % counts.min())
+    return counts.astype(np.int64)
 
 
 def check_thumbnails(thumbnails, num_points):

@@ -144,7 +144,8 @@ def exercise(env, run):
     env.get("/discriminative?run=%s&layer=%s&epoch=%d" % (run, layers[0], epochs[0]))
     env.get("/thumbnails?run=" + run)
     for other in ("/correlations?run=%s", "/gradients?run=%s&format=csv", "/feature_correlations?run=%s&layer=a&epoch=1",
-                  "/augmentation_variance?run=%s&epoch=1", "/gradient_signs?run=%s&layer=a&epoch=1"):
+                  "/augmentation_variance?run=%s&epoch=1", "/gradient_signs?run=%s&layer=a&epoch=1",
+                  "/confusion?run=%s&epoch=1"):
         env.get(other % run)  # The other loggers' routes, on records whose kind was fuzzed.
     env.get("/thumbnail?run=%s&index=39" % run)
     env.assert_good_run_unchanged()
@@ -157,7 +158,8 @@ json_values = st.recursive(
 )
 CONTENT_KEYS = ("kind", "layer", "epoch", "version", "shape", "layers", "measures", "class_names", "num_points")
 KINDS = (metadata.KIND_PROBE, metadata.KIND_ACTIVATIONS, metadata.KIND_PREDICTIONS, metadata.KIND_CORRELATIONS,
-         metadata.KIND_FEATURE_CORRELATIONS, metadata.KIND_AUGMENTATION_VARIANCE, metadata.KIND_GRADIENT_STATS)
+         metadata.KIND_FEATURE_CORRELATIONS, metadata.KIND_AUGMENTATION_VARIANCE, metadata.KIND_GRADIENT_STATS,
+         metadata.KIND_CONFUSION)
 
 
 def content_strategy():

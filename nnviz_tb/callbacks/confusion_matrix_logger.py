@@ -4,7 +4,7 @@ import os
 
 from keras.src.utils import io_utils
 
-from nnviz_tb import class_metrics, layer_outputs, probe as probe_lib
+from nnviz_tb import class_metrics, layer_outputs, metadata, probe as probe_lib
 from nnviz_tb.callbacks.epoch_recorder import EpochRecorder, check_log_dir
 
 
@@ -46,7 +46,7 @@ class ConfusionMatrixLogger(EpochRecorder):
     """
 
     def __init__(self, log_dir, validation_data, class_names=None, every_n_epochs=1, batch_size=256):
-        super().__init__(os.path.join(check_log_dir(log_dir), "validation"), every_n_epochs)
+        super().__init__(os.path.join(check_log_dir(log_dir), metadata.VALIDATION_RUN), every_n_epochs)
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
             raise ValueError(
                 "The 'validation_data' parameter must be a tuple (x, labels) of arrays. Got %r instead."

@@ -8,6 +8,7 @@ A summary that breaks the format is skipped and listed in its run's
 `problems` in `/runs`; the other runs and records are served as usual.
 """
 
+import functools
 import importlib.resources
 import logging
 import os
@@ -22,7 +23,7 @@ from werkzeug import wrappers
 
 from nnviz_tb import metadata
 from nnviz_tb.analysis import neurons
-from nnviz_tb.plugin import activations, cache_files, correlations, frames, gradients, jobs, run_data
+from nnviz_tb.plugin import activations, cache_files, confusion, correlations, frames, gradients, jobs, run_data
 from nnviz_tb.plugin.answer_cache import AnswerCache, cached
 from nnviz_tb.plugin.routing import (
     choice_param, context, int_param, job_response, json_response, list_param, param, record_params, route,
@@ -59,6 +60,7 @@ class NnvizPlugin(base_plugin.TBPlugin):
     def __init__(self, context):
         self._data = run_data.RunData(context.data_provider)
         self._activations = activations.Activations(self._data, jobs.Jobs(cache_files.default_cache_dir()))
+        self._confusion = confusion.Confusion(self._data)
         self._correlations = correlations.Correlations(self._data)
         self._gradients = gradients.Gradients(self._data)
         self._answers = AnswerCache(self._data)
@@ -93,6 +95,7 @@ class NnvizPlugin(base_plugin.TBPlugin):
             "/gradients": self._serve_gradients,
             "/gradient_signs": self._serve_gradient_signs,
             "/augmentation_variance": self._serve_augmentation_variance,
+            "/confusion": self._serve_confusion,
         }
 
     def is_active(self):
@@ -103,17 +106,20 @@ class NnvizPlugin(base_plugin.TBPlugin):
 
     def runs_impl(self, ctx, experiment_id):
         """`{run: {has_activations, layers, epochs, num_points, class_names, layer_info,
-        has_thumbnails, thumbnail_shape, problems, correlations, gradients}}`.
+        has_thumbnails, thumbnail_shape, problems, correlations, gradients, confusion}}`.
 
         Runs written only by other loggers are listed with no layers or epochs;
         `problems` says which summaries of the run were skipped, and why.
         """
         result = {}
-        for run, entry in sorted(self._data.index(ctx, experiment_id).items()):  # In name order.
+        index = self._data.index(ctx, experiment_id)
+        for run, entry in sorted(index.items()):  # In name order.
             summary = self._activations.summary(ctx, experiment_id, run, entry)
-            for name, summarise in (("correlations", correlations.summary), ("gradients", gradients.summary)):
+            for name, summarise in (("correlations", functools.partial(correlations.summary, entry)),
+                                    ("gradients", functools.partial(gradients.summary, entry)),
+                                    ("confusion", functools.partial(confusion.summary, index, run))):
                 try:
-                    summary[name] = summarise(entry)
+                    summary[name] = summarise()
                 except Exception:  # One logger's bug must not hide the run, or the others.
                     logger.exception("nnviz_tb: cannot list the %s of run %r", name, run)
                     summary[name] = None
@@ -208,6 +214,11 @@ class NnvizPlugin(base_plugin.TBPlugin):
     def _serve_augmentation_variance(self, request):
         return json_response(request, self._correlations.augmentation_variance_impl(
             *context(request), param(request, "run"), int_param(request, "epoch")))
+
+    @route  # Not cached: the answer for a run comes from its validation run, whose generation differs.
+    def _serve_confusion(self, request):
+        return json_response(request, self._confusion.confusion_impl(
+            *context(request), param(request, "run"), int_param(request, "epoch", required=False)))
 
     @route
     @cached

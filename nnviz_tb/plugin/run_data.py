@@ -201,7 +201,7 @@ class RunData:
 
     def read_activations(self, ctx, experiment_id, run, record, probe):
         """The float32 `[N, D]` activations of one summary; raises `CorruptDataError`."""
-        return self._read_checked(ctx, experiment_id, run, record, metadata.check_activations, len(probe.labels))
+        return self.read_checked(ctx, experiment_id, run, record, metadata.check_activations, len(probe.labels))
 
     def read_predictions(self, ctx, experiment_id, run, record, probe):
         """int32 `[N]` predicted classes in `probe`'s class ids (-1: another class); cached."""
@@ -209,19 +209,20 @@ class RunData:
                                      lambda: self._decode_predictions(ctx, experiment_id, run, record, probe))
 
     def _decode_predictions(self, ctx, experiment_id, run, record, probe):
-        predictions = self._read_checked(ctx, experiment_id, run, record, metadata.check_predictions,
-                                         len(probe.labels))
+        predictions = self.read_checked(ctx, experiment_id, run, record, metadata.check_predictions,
+                                        len(probe.labels))
         if probe.class_ids is None:
             return predictions
         found = np.searchsorted(probe.class_ids, predictions).clip(0, len(probe.class_ids) - 1)
         return np.where(probe.class_ids[found] == predictions, found, -1).astype(np.int32)
 
-    def _read_checked(self, ctx, experiment_id, run, record, check, num_points):
+    def read_checked(self, ctx, experiment_id, run, record, check, size):
+        """`check(array, size)` of the one array of a summary; raises `CorruptDataError`."""
         blobs = self.read_blobs(ctx, experiment_id, run, record)
         try:
             if len(blobs) != 1:
                 raise metadata.FormatError("it holds %d blobs instead of 1" % len(blobs))
-            return check(metadata.decode_array(blobs[0], copy=False), num_points)
+            return check(metadata.decode_array(blobs[0], copy=False), size)
         except metadata.FormatError as e:
             raise CorruptDataError(run, record.tag, e)
 
