@@ -156,3 +156,8 @@ export async function fetchFeatureCorrelations({ run, layer, epoch, over }, sign
 export async function fetchAugmentationVariance({ run, epoch }, signal) {
   return (await getJson("augmentation_variance", { run, epoch }, signal)).body;
 }
+
+/** The validation data's confusion matrix of `run` at the latest recorded epoch <= `epoch` (see ./confusion). */
+export async function fetchConfusion({ run, epoch }, signal) {
+  return (await getJson("confusion", { run, epoch }, signal)).body;
+}

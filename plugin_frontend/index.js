@@ -366,6 +366,7 @@ class App {
       : query.epochs.map((epoch) => ({ layer: query.layer, epoch }));
     const sequence = buildSequence(json, info.class_names.length, expected);
     this.display.layerInfo = Object.fromEntries(info.layer_info.map((layer) => [layer.name, layer]));
+    this.display.validation = info.confusion ?? null; // The confusion view's validation data: {run, epochs}.
     const Mode = query.over === "layers" ? LayerMode : EpochMode;
     if (!(this.view instanceof Mode) || this.classesShown !== this.requestKey) { // A first answer.
       this.classesShown = this.requestKey;

@@ -637,7 +637,7 @@ def test_procrustes_alignment_of_compared_projections(driver, tensorboard_server
 
 def test_confusion_counts(driver, tensorboard_server):
     open_tab(driver, tensorboard_server)
-    counts = run_module(driver, "views/confusion.js", """
+    counts = run_module(driver, "views/confusion_source.js", """
         // Labels 0, 0, 1, 2; predictions 0, 1, 1 and one outside the classes (not counted).
         return m.confusionCounts([0, 0, 1, 2], [0, 1, 1, 7], 3);
     """)

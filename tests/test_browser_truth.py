@@ -318,11 +318,14 @@ def test_confusion_prints_counts_and_precision_recall_equal_scikit_learn(driver,
     driver.set_script_timeout(20)
     result = driver.execute_async_script(
         "const [labels, predictions, done] = arguments;"
-        "import('./static/views/confusion.js').then((m) => done(m.precisionRecall(m.confusionCounts(labels, predictions, 5), 5)));",
+        "import('./static/views/confusion_source.js').then((m) => done(m.precisionRecall(m.confusionCounts(labels, predictions, 5), 5)));",
         labels.tolist(), predictions.tolist())
-    precision, recall, _, support = precision_recall_fscore_support(labels, predictions, labels=range(5), zero_division=0)
+    precision, recall, f1, support = precision_recall_fscore_support(labels, predictions, labels=range(5), zero_division=0)
     np.testing.assert_allclose(result["precision"][:4], precision[:4])
     np.testing.assert_allclose(result["recall"], recall)
+    np.testing.assert_allclose(result["f1"], f1)
+    macro = precision_recall_fscore_support(labels, predictions, average="macro", zero_division=0)
+    assert [result["macro"][m] for m in ("precision", "recall", "f1")] == pytest.approx(macro[:3])
     assert result["precision"][4] is None and result["support"] == support.tolist()
 
     # In the tab: the probe's class counts, a percentage per class, the counts in the cells.

@@ -109,7 +109,8 @@ export class EpochMode {
     }
     if (nearest !== this.confusionFrame) {
       this.confusionFrame = nearest;
-      this.confusion.show(this.sequence, nearest?.predictions, `Confusion matrix of the probe at ${this.names[index]}`);
+      this.confusion.show(this.sequence, nearest?.predictions, `Confusion matrix of the probe at ${this.names[index]}`,
+        { run: this.run, epoch: keys[index].epoch });
     }
     const between = f > 0 && [frames[i], frames[i + 1]].every((frame) => frame && !frame.partial);
     const xy = between ? interpolate(frames[i].xy, frames[i + 1].xy, f, this.buffer) : nearest?.xy;

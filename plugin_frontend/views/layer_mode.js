@@ -40,7 +40,7 @@ export class LayerMode {
     this.projectorLink.show(grid?.run, sequence.keys.map((key) => key.layer), epoch);
     this.hits.show(names, sequence.frames);
     const predictions = sequence.frames.find(Boolean)?.predictions; // The same at every layer.
-    this.confusion.show(sequence, predictions, `Confusion matrix of the probe at epoch ${epoch}`);
+    this.confusion.show(sequence, predictions, `Confusion matrix of the probe at epoch ${epoch}`, { run: grid?.run, epoch });
     const marks = names.map((_, i) => `L${i + 1}`);
     this.trails.show(sequence, `Trails across layers (epoch ${epoch})`, names, marks);
     const hits = hitGrid(grid ?? { layers: names, epochs: [epoch] }, () => {
