@@ -415,9 +415,10 @@ def check_confusion(counts, num_classes):
     if not num_classes or counts.shape != (num_classes, num_classes) or counts.dtype.kind not in "iu":
         raise FormatError("the confusion matrix must be %d x %d integers (one row and column per class name); got %s"
                           % (num_classes, num_classes, _described(counts)))
+    counts = counts.astype(np.int64)  # uint64 beyond 2**63 turns negative: refused below.
     if counts.min() < 0:
         raise FormatError("the confusion matrix's counts must be >= 0; got %d" % counts.min())
-    return counts.astype(np.int64)
+    return counts
 
 
 def check_thumbnails(thumbnails, num_points):
