@@ -58,6 +58,18 @@ of the validation data in ``<log_dir>/validation``; `nnviz_tb.class_metrics`):
   one blob: int32 ``[C, C]`` counts, row = true class, column = predicted
   class. Content: ``epoch``, ``class_names``, ``num_points``.
 
+Saliency maps (`SaliencyLogger`; maths in `nnviz_tb.saliency`):
+
+* ``nnviz/saliency/<method>/epoch_<EEEEE>`` (step = epoch), ``2 + I`` blobs
+  (indices `SALIENCY_INFO` ...): JSON ``targets`` (the class explained per
+  image), ``labels`` (per image, or null), ``scale`` (the method's colour
+  scale) and ``layer`` (Grad-CAM's, or null); the images' keys, uint8
+  ``[I, k, k]`` or ``[I, k, k, 3]`` (`nnviz_tb.probe.thumbnail_keys`; empty
+  if they are not images), by which the plugin finds the probe point each
+  image is; then one PNG per image, its saliency map coloured (red
+  positive, blue negative, white zero at ``+-scale``). Content:
+  ``method``, ``epoch``, ``num_images``.
+
 One tag per epoch keeps every epoch visible: TensorBoard's loader keeps only a
 sample of the steps of each tag, but never drops a tag.
 """
@@ -276,6 +288,20 @@ def confusion_tag(epoch):
     return "nnviz/confusion/epoch_%05d" % epoch
 
 
+# --- Saliency maps (SaliencyLogger) ------------------------------------------
+
+KIND_SALIENCY = "saliency"
+SALIENCY_METHODS = ("gradient", "smoothgrad", "integrated_gradients", "gradcam")
+
+# Indices of the blobs in a saliency summary: then one PNG per image.
+SALIENCY_INFO, SALIENCY_KEYS, SALIENCY_IMAGES = range(3)
+
+
+def saliency_tag(method, epoch):
+    """Tag of one saliency method's maps at one epoch."""
+    return "nnviz/saliency/%s/epoch_%05d" % (method, epoch)
+
+
 # --- Checks of what readers decode -------------------------------------------
 # Every check raises `FormatError` with a message a user can act on; readers
 # skip (and report) the record instead of failing on it later.
@@ -313,6 +339,8 @@ _CONTENT_FIELDS = {
     "class_names": (_is_strings, "a list of strings"),
     "num_points": (_is_count, "a non-negative integer"),
     "num_features": (_is_count, "a non-negative integer"),
+    "method": (_is_name, "a non-empty string"),
+    "num_images": (_is_count, "a non-negative integer"),
 }
 # Fields each kind must have (other kinds: only `kind`).
 _REQUIRED_FIELDS = {
@@ -323,6 +351,7 @@ _REQUIRED_FIELDS = {
     KIND_AUGMENTATION_VARIANCE: ("epoch", "layers"),
     KIND_GRADIENT_STATS: ("epoch",),
     KIND_CONFUSION: ("epoch", "class_names", "num_points"),
+    KIND_SALIENCY: ("epoch", "method", "num_images"),
 }
 
 
@@ -429,6 +458,18 @@ def check_thumbnails(thumbnails, num_points):
         raise FormatError("thumbnails must be uint8 [%d, h, w] or [%d, h, w, 3]; got %s"
                           % (num_points, num_points, _described(thumbnails)))
     return thumbnails
+
+
+def check_saliency_info(info, num_images):
+    """`(targets, labels or None)` of a saliency summary's JSON, `num_images` class ids each;
+    raises `FormatError` otherwise."""
+    if not isinstance(info, dict):
+        raise FormatError("its description is a JSON %s, not an object" % type(info).__name__)
+    for field in ("targets", "labels"):
+        value = info.get(field)
+        if not (value is None and field == "labels") and not (_is_counts(value) and len(value) == num_images):
+            raise FormatError("its %r must be %d class ids; got %s" % (field, num_images, _shown(value)))
+    return info["targets"], info.get("labels")
 
 
 def _described(array):

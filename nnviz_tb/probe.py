@@ -10,6 +10,9 @@ MAX_THUMBNAIL_SIDE = 32
 # What a probe input must look like to be taken for an image (see `make_thumbnails`).
 MIN_IMAGE_SIDE = 8
 MAX_IMAGE_ASPECT = 4
+# Side of the keys that find a saliency image among the probe's thumbnails, and how near (0..1) a match is.
+KEY_SIDE = 8
+KEY_TOLERANCE = 0.05
 
 
 def check_probe(probe, class_names=None):
@@ -178,7 +181,7 @@ def make_thumbnails(x, image_shape=None):
     if images is None:
         return None
     factor = max(1, -(-max(images.shape[1:3]) // MAX_THUMBNAIL_SIDE))
-    images = _block_mean(images.astype(np.float32), min(factor, *images.shape[1:3]))
+    images = block_mean(images.astype(np.float32), min(factor, *images.shape[1:3]))
     finite = np.isfinite(images)
     lo, hi = (images[finite].min(), images[finite].max()) if finite.any() else (0.0, 0.0)
     scale = 255.0 / (hi - lo) if hi > lo else 0.0
@@ -219,7 +222,45 @@ def _image_like(sides):
     return min(sides) >= MIN_IMAGE_SIDE and max(sides) <= MAX_IMAGE_ASPECT * min(sides)
 
 
-def _block_mean(images, factor):
+def thumbnail_keys(thumbnails):
+    """Keys of `[N, h, w(, 3)]` thumbnails (`make_thumbnails`) made over any image set.
+
+    Each thumbnail is block-averaged to sides of at most `KEY_SIDE` and scaled
+    to its own min-max range (`make_thumbnails` scales over the whole set), so
+    an image has about the same key in any set it is part of.
+
+    Returns:
+      float32 `[N, k, k(, 3)]` in 0..1.
+    """
+    thumbnails = np.asarray(thumbnails, dtype=np.float32)
+    factor = max(1, -(-max(thumbnails.shape[1:3]) // KEY_SIDE))
+    keys = block_mean(thumbnails, min(factor, *thumbnails.shape[1:3]))
+    axes = tuple(range(1, keys.ndim))
+    lo, hi = keys.min(axis=axes, keepdims=True), keys.max(axis=axes, keepdims=True)
+    return ((keys - lo) / np.where(hi > lo, hi - lo, 1.0)).astype(np.float32)
+
+
+def match_keys(probe_keys, keys, tolerance=KEY_TOLERANCE):
+    """For each probe point, the image of `keys` it is: int32 `[N]`, -1 where none.
+
+    Args:
+      probe_keys: `[N, k, k(, 3)]` keys of the probe's thumbnails (`thumbnail_keys`).
+      keys: `[I, k, k(, 3)]` keys of the images, in 0..1.
+      tolerance: The largest difference of any key value for a match.
+    """
+    found = np.full(len(probe_keys), -1, np.int32)
+    if probe_keys.shape[1:] != keys.shape[1:] or not len(keys):
+        return found
+    probe_flat = probe_keys.reshape(len(probe_keys), -1)
+    distances = np.stack([np.abs(probe_flat - key.reshape(1, -1)).max(axis=1) for key in keys])
+    nearest = distances.argmin(axis=0)
+    close = distances[nearest, np.arange(len(probe_keys))] <= tolerance
+    found[close] = nearest[close]
+    return found
+
+
+def block_mean(images, factor):
+    """`[N, H, W, ...]` averaged over `factor` x `factor` blocks (a remainder of rows and columns is cut)."""
     if factor == 1:
         return images
     n, h, w = images.shape[:3]

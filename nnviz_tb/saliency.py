@@ -11,7 +11,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-METHODS = ("gradient", "smoothgrad", "integrated_gradients", "gradcam")
+from nnviz_tb import metadata
+
+METHODS = metadata.SALIENCY_METHODS
 PANELS = ("source", "baseline", "saliency", "delta", "overlay")
 TAG_PREFIX = "saliency/"
 # Upper percentile of |saliency| over the first recorded epoch that fixes a method's colour scale.
@@ -201,7 +203,7 @@ def _grey(images):
     return np.repeat(np.clip(np.nan_to_num(images), 0, 1)[..., None], 3, axis=3)
 
 
-def _diverging(values, scale):
+def diverging(values, scale):
     """Signed maps `[N, H, W]` as RGB: white 0, red positive, blue negative, full colour at ±`scale`."""
     v = np.clip(np.nan_to_num(values / scale), -1, 1)
     pos, neg = np.maximum(v, 0), np.maximum(-v, 0)
@@ -219,7 +221,7 @@ def grid(source, baseline, saliency, delta, overlay, scale):
     Returns:
       float32 `[1, rows, cols, 3]` in 0..1 for `tf.summary.image`.
     """
-    panels = [_grey(source), _grey(baseline)] + [_diverging(m, scale) for m in (saliency, delta, overlay)]
+    panels = [_grey(source), _grey(baseline)] + [diverging(m, scale) for m in (saliency, delta, overlay)]
     n, h, w = source.shape
     k = max(1, MIN_PANEL_SIDE // max(h, w))
     rows = []

@@ -117,6 +117,14 @@ export function thumbnailUrl(run, index) {
   return url("thumbnail", { run, index });
 }
 
+/**
+ * The saliency maps of probe point `index` of `run` at the recorded epoch nearest `epoch` (null: the
+ * last) (see ./saliency): `{epoch, methods: [{method, epoch, target, label, url}], notes}`.
+ */
+export async function fetchSaliency({ run, index, epoch }, signal) {
+  return (await getJson("saliency", { run, index, epoch }, signal)).body;
+}
+
 /** The atlas of all thumbnails of `run` (see ./thumbnails), as a loaded image. */
 export function fetchThumbnailAtlas(run) {
   return new Promise((resolve, reject) => {

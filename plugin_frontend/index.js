@@ -65,7 +65,7 @@ class App {
     this.controls = new Controls(this.sidebar, (change) => this.change(change));
     this.colorKey = new ColorKey(this.sidebar);
     this.legend = new Legend(this.sidebar, () => this.view?.redraw());
-    this.detail = new Detail(this.sidebar, () => this.select(null));
+    this.detail = new Detail(this.sidebar, () => this.select(null), (this.events = new EventTarget()));
     this.sidebar.appendChild(element("p", "hint", `A run missing? ${SKIPPED_NAMES}`));
     this.notes = new Notes(main);
     this.viewNotes = [];
@@ -80,7 +80,7 @@ class App {
       colors: [], classNames: [], visible: this.legend.visible, tooltip: new Tooltip(body),
       trailCount: DEFAULT_TRAILS, trailFilter: "sample", pointStyle: "points", atlas: null, selection: null,
       select: (points) => this.select(points),
-      colorBy: "class", dragMode: "select", events: new EventTarget(),
+      colorBy: "class", dragMode: "select", events: this.events, // "hover", "epoch-shown".
       neuronValues: (epoch) => this.neuronValues(epoch ?? this.state.epoch),
       legendItems() { // A method: displays derived from this one (compare mode) list their own classes.
         return this.colors
@@ -204,7 +204,7 @@ class App {
       const info = this.runs[this.state.run];
       this.detail.show(points, {
         run: this.state.run, labels: sequence.labels, classNames: info.class_names,
-        hasThumbnails: info.has_thumbnails, frames: sequence.frames.filter(Boolean),
+        hasThumbnails: info.has_thumbnails, saliency: info.saliency, frames: sequence.frames.filter(Boolean),
       });
     } else this.detail.show(null, {});
     this.view?.redraw();

@@ -9,7 +9,8 @@ import pytest
 import tensorflow as tf
 
 import nnviz_tb
-from nnviz_tb import saliency
+from event_reading import read_run
+from nnviz_tb import metadata, saliency
 
 
 def linear_model(weights, bias=0.5):
@@ -203,6 +204,15 @@ def test_fit_writes_one_grid_per_method_and_epoch(tmp_path):
         assert set(descriptions[saliency.tag(method)].values()) == {
             "Rows: images. Columns: source, baseline, saliency, delta, overlay. Colour scale: +-%.4g."
             % logger.scales_[method]}
+    # For the nnviz tab: per method and epoch, the description, the images' keys and one PNG each.
+    records = read_run(str(tmp_path / "cnn"))
+    assert set(records) == {metadata.saliency_tag(m, e) for m in methods for e in (0, 1, 2)}
+    blobs = records[metadata.saliency_tag("gradcam", 2)]["steps"][2]
+    assert records[metadata.saliency_tag("gradcam", 2)]["content"]["num_images"] == 6 and len(blobs) == 2 + 6
+    info = metadata.decode_json(blobs[metadata.SALIENCY_INFO])
+    assert info == {"targets": yp.tolist(), "labels": yp.tolist(), "scale": logger.scales_["gradcam"], "layer": "conv_b"}
+    assert metadata.decode_array(blobs[metadata.SALIENCY_KEYS]).shape == (6, 7, 7)
+    assert tf.io.decode_png(blobs[metadata.SALIENCY_IMAGES]).shape == (28, 28, 3)
 
 
 def test_arguments_reach_the_maps(tmp_path, rng):

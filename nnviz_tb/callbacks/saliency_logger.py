@@ -1,4 +1,4 @@
-"""`SaliencyLogger`: saliency maps of a few probe images, per epoch, in TensorBoard's Images tab."""
+"""`SaliencyLogger`: saliency maps of a few probe images, per epoch, in TensorBoard's Images tab and the nnviz tab."""
 
 import functools
 import logging
@@ -7,13 +7,15 @@ import numbers
 import numpy as np
 import tensorflow as tf
 
-from nnviz_tb import saliency
+from nnviz_tb import metadata, probe, saliency
 from nnviz_tb.callbacks.epoch_recorder import EpochRecorder
+from nnviz_tb.summary import write_blobs
 
 logger = logging.getLogger(__name__)
 
 MAX_IMAGES = 64
 BASELINES = ("zeros", "mean")
+MAX_MAP_SIDE = 64  # Sides of the maps written for the nnviz tab (larger ones are block-averaged).
 
 
 class SaliencyLogger(EpochRecorder):
@@ -33,6 +35,12 @@ class SaliencyLogger(EpochRecorder):
     (the 99th percentile of |saliency| over the images), so change over
     training is visible. Tags: `saliency/<method>`. TensorBoard keeps 10
     steps per image tag unless started with `--samples_per_plugin=images=0`.
+
+    For the nnviz tab it also writes each method's saliency maps alone, as
+    small PNGs (tags `nnviz/saliency/<method>/epoch_<EEEEE>`, see
+    `nnviz_tb.metadata`), with a key of each image: clicking a point of an
+    `ActivationLogger` probe that is one of the images shows its maps at
+    the shown epoch under its thumbnail.
 
     Each method is one `tf.function` over the batch of images and their
     baselines. Only the chief worker of a `tf.distribute` cluster writes;
@@ -86,6 +94,9 @@ class SaliencyLogger(EpochRecorder):
         self.noise_level = float(noise_level)
         finite = self.images[np.isfinite(self.images)]
         self._range = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+        thumbnails = probe.make_thumbnails(self.images.reshape((len(self.images),) + self.image_shape))
+        self._keys = b"" if thumbnails is None else metadata.encode_array(
+            np.round(255 * probe.thumbnail_keys(thumbnails)).astype(np.uint8))
         self._functions = None
         self._warned = False
         self.layer_ = None
@@ -143,6 +154,10 @@ class SaliencyLogger(EpochRecorder):
             delta = maps[:n] - maps[n:]
             panels = (source, base, maps[:n], delta, delta * source)
             self._writer.submit(functools.partial(_write_grid, method, step, panels, self.scales_[method]))
+            info = {"targets": target.tolist(), "scale": self.scales_[method],
+                    "labels": None if self.labels is None else self.labels.tolist(),
+                    "layer": self.layer_ if method == "gradcam" else None}
+            self._writer.submit(functools.partial(_write_maps, method, step, maps[:n], info, self._keys))
 
     def _targets(self, x):
         """The classes explained: the labels, else the model's predicted classes `[N]` now."""
@@ -168,6 +183,17 @@ def _write_grid(method, step, panels, scale):
     description = "Rows: images. Columns: %s. Colour scale: +-%.4g." % (", ".join(saliency.PANELS), scale)
     tf.summary.image(saliency.tag(method), saliency.grid(*panels, scale=scale), step=step, max_outputs=1,
                      description=description)
+
+
+def _write_maps(method, step, maps, info, keys):
+    """Writes one method's maps `[N, H, W]` for the nnviz tab (on the writer thread), see `metadata`."""
+    factor = max(1, -(-max(maps.shape[1:]) // MAX_MAP_SIDE))
+    colours = saliency.diverging(probe.block_mean(maps, min(factor, *maps.shape[1:])), info["scale"])
+    pngs = [tf.io.encode_png(np.round(255 * image).astype(np.uint8)).numpy() for image in colours]
+    summary_metadata = metadata.create_summary_metadata(metadata.KIND_SALIENCY, method=method, epoch=step,
+                                                        num_images=len(pngs))
+    write_blobs(metadata.saliency_tag(method, step), [metadata.encode_json(info), keys] + pngs, step,
+                summary_metadata)
 
 
 def _positive_int(name, value):

@@ -1,7 +1,7 @@
 """The nnviz TensorBoard plugin: routes of the tab (documented in README.md, "HTTP API").
 
 Each route only parses its request (`routing`) and responds with the plain
-data of an `*_impl` method (`activations`, `correlations`, `gradients`).
+data of an `*_impl` method (`activations`, `correlations`, `gradients`, `saliency`).
 Bad parameters give a JSON `{"error": ...}` with status 400, unknown
 runs/layers/epochs 404, damaged summaries 422 (`corrupt.CorruptDataError`).
 A summary that breaks the format is skipped and listed in its run's
@@ -23,7 +23,9 @@ from werkzeug import wrappers
 
 from nnviz_tb import metadata
 from nnviz_tb.analysis import neurons
-from nnviz_tb.plugin import activations, cache_files, confusion, correlations, frames, gradients, jobs, run_data
+from nnviz_tb.plugin import (
+    activations, cache_files, confusion, correlations, frames, gradients, jobs, run_data, saliency,
+)
 from nnviz_tb.plugin.answer_cache import AnswerCache, cached
 from nnviz_tb.plugin.routing import (
     choice_param, context, int_param, job_response, json_response, list_param, param, record_params, route,
@@ -63,6 +65,7 @@ class NnvizPlugin(base_plugin.TBPlugin):
         self._confusion = confusion.Confusion(self._data)
         self._correlations = correlations.Correlations(self._data)
         self._gradients = gradients.Gradients(self._data)
+        self._saliency = saliency.Saliency(self._data)
         self._answers = AnswerCache(self._data)
         self._files = _frontend_files()
         if os.environ.get("NNVIZ_TB_PRECOMPUTE", "1") != "0":
@@ -96,6 +99,8 @@ class NnvizPlugin(base_plugin.TBPlugin):
             "/gradient_signs": self._serve_gradient_signs,
             "/augmentation_variance": self._serve_augmentation_variance,
             "/confusion": self._serve_confusion,
+            "/saliency": self._serve_saliency,
+            "/saliency_image": self._serve_saliency_image,
         }
 
     def is_active(self):
@@ -106,7 +111,7 @@ class NnvizPlugin(base_plugin.TBPlugin):
 
     def runs_impl(self, ctx, experiment_id):
         """`{run: {has_activations, layers, epochs, num_points, class_names, layer_info,
-        has_thumbnails, thumbnail_shape, problems, correlations, gradients, confusion}}`.
+        has_thumbnails, thumbnail_shape, problems, correlations, gradients, confusion, saliency}}`.
 
         Runs written only by other loggers are listed with no layers or epochs;
         `problems` says which summaries of the run were skipped, and why.
@@ -117,7 +122,8 @@ class NnvizPlugin(base_plugin.TBPlugin):
             summary = self._activations.summary(ctx, experiment_id, run, entry)
             for name, summarise in (("correlations", functools.partial(correlations.summary, entry)),
                                     ("gradients", functools.partial(gradients.summary, entry)),
-                                    ("confusion", functools.partial(confusion.summary, index, run))):
+                                    ("confusion", functools.partial(confusion.summary, index, run)),
+                                    ("saliency", functools.partial(saliency.summary, entry))):
                 try:
                     summary[name] = summarise()
                 except Exception:  # One logger's bug must not hide the run, or the others.
@@ -233,6 +239,21 @@ class NnvizPlugin(base_plugin.TBPlugin):
     @cached
     def _serve_gradient_signs(self, request):
         return json_response(request, self._gradients.signs_impl(*context(request), *record_params(request)))
+
+    @route
+    @cached
+    def _serve_saliency(self, request):
+        return json_response(request, self._saliency.point_impl(
+            *context(request), param(request, "run"), int_param(request, "index"),
+            int_param(request, "epoch", required=False)))
+
+    @route
+    def _serve_saliency_image(self, request):
+        png = self._saliency.image_impl(
+            *context(request), param(request, "run"),
+            choice_param(request, "method", metadata.SALIENCY_METHODS, None), int_param(request, "epoch"),
+            int_param(request, "image"))
+        return http_util.Respond(request, png, "image/png")
 
 
 def _frame_params(request):

@@ -226,8 +226,9 @@ class RunData:
         except metadata.FormatError as e:
             raise CorruptDataError(run, record.tag, e)
 
-    def read_blobs(self, ctx, experiment_id, run, record):
-        """Reads all blobs of the latest step of a summary, as bytes."""
+    def read_blobs(self, ctx, experiment_id, run, record, indices=None):
+        """Reads the blobs of the latest step of a summary, as bytes: all, or those at `indices`
+        that it has."""
         result = self._provider.read_blob_sequences(
             ctx,
             experiment_id=experiment_id,
@@ -238,9 +239,10 @@ class RunData:
         data = result.get(run, {}).get(record.tag)
         if not data:
             raise errors.NotFoundError("No data for %r in run %r" % (record.tag, run))
-        return [
-            self._provider.read_blob(ctx, blob_key=ref.blob_key) for ref in data[-1].values
-        ]
+        refs = data[-1].values
+        if indices is not None:
+            refs = [refs[i] for i in indices if i < len(refs)]
+        return [self._provider.read_blob(ctx, blob_key=ref.blob_key) for ref in refs]
 
 
 def _index_run(tags, parsed, generation):

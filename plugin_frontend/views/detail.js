@@ -1,18 +1,23 @@
-// The selection in the sidebar: one clicked point in detail (thumbnail, class, prediction at
-// each shown epoch), or how many points a brushed rectangle holds.
+// The selection in the sidebar: one clicked point in detail (thumbnail, saliency maps, class,
+// prediction at each shown epoch), or how many points a brushed rectangle holds.
 
 import { element } from "../dom.js";
 import { thumbnailUrl } from "../api.js";
+import { SaliencyPanel } from "./saliency_panel.js";
 
 export class Detail {
-  /** @param {HTMLElement} parent @param {() => void} onClear Clears the selection. */
-  constructor(parent, onClear) {
+  /**
+   * @param {HTMLElement} parent @param {() => void} onClear Clears the selection.
+   * @param {EventTarget} events Where the modes say which epoch they show (for the saliency maps).
+   */
+  constructor(parent, onClear, events) {
     this.root = parent.appendChild(element("div", "detail"));
     const header = this.root.appendChild(element("div", "legend-header"));
     header.appendChild(element("span", "section-title", "Selection"));
     header.appendChild(element("button", "link-button detail-clear", "clear")).addEventListener("click", onClear);
     this.image = this.root.appendChild(element("img", "detail-image"));
     this.image.alt = "";
+    this.saliency = new SaliencyPanel(this.root, events);
     this.lines = this.root.appendChild(element("div", "detail-lines"));
     this.root.hidden = true;
   }
@@ -20,13 +25,15 @@ export class Detail {
   /**
    * @param {?number[]} points Selected point indices, or null.
    * @param {{run: string, labels: Int32Array, classNames: string[], hasThumbnails: boolean,
-   *   frames: {epoch: number, predictions: ?number[]}[]}} context
+   *   saliency: ?object, frames: {epoch: number, predictions: ?number[]}[]}} context `saliency`: the
+   *   run's in ./runs.
    */
-  show(points, { run, labels, classNames, hasThumbnails, frames }) {
+  show(points, { run, labels, classNames, hasThumbnails, saliency, frames }) {
     this.root.hidden = !points;
+    const single = points?.length === 1;
+    this.saliency.show(run, single ? points[0] : null, saliency, classNames);
     if (!points) return;
     const name = (label) => classNames[label] ?? String(label);
-    const single = points.length === 1;
     this.image.hidden = !(single && hasThumbnails);
     if (single && hasThumbnails) this.image.src = thumbnailUrl(run, points[0]);
     if (!single) {

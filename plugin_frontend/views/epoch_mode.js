@@ -102,6 +102,7 @@ export class EpochMode {
     const nearest = frames[index];
     this.hits.select(index);
     this.projectorLink.show(this.run, [this.layer], keys[index].epoch);
+    this.display.events?.dispatchEvent(new CustomEvent("epoch-shown", { detail: { epoch: keys[index].epoch } }));
     this.trails.setHead(position);
     if (this.hitGrid && index !== this.hitIndex) {
       this.hitIndex = index;

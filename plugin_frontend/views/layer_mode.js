@@ -36,6 +36,7 @@ export class LayerMode {
     this.sequence = sequence;
     const names = sequence.keys.map((key, i) => key.layer ?? `frame ${i + 1}`);
     this.heading.textContent = `${methodName} of each layer at epoch ${epoch}`;
+    this.display.events?.dispatchEvent(new CustomEvent("epoch-shown", { detail: { epoch } }));
     this.grid.show(sequence, names);
     this.projectorLink.show(grid?.run, sequence.keys.map((key) => key.layer), epoch);
     this.hits.show(names, sequence.frames);
