@@ -37,10 +37,11 @@ class SaliencyLogger(EpochRecorder):
     steps per image tag unless started with `--samples_per_plugin=images=0`.
 
     For the nnviz tab it also writes each method's saliency maps alone, as
-    small PNGs (tags `nnviz/saliency/<method>/epoch_<EEEEE>`, see
-    `nnviz_tb.metadata`), with a key of each image: clicking a point of an
-    `ActivationLogger` probe that is one of the images shows its maps at
-    the shown epoch under its thumbnail.
+    small PNGs on a colour scale of their epoch (the same percentile; tags
+    `nnviz/saliency/<method>/epoch_<EEEEE>`, see `nnviz_tb.metadata`), with
+    a key of each image: clicking a point of an `ActivationLogger` probe
+    that is one of the images shows its maps at the shown epoch under its
+    thumbnail.
 
     Each method is one `tf.function` over the batch of images and their
     baselines. Only the chief worker of a `tf.distribute` cluster writes;
@@ -154,7 +155,7 @@ class SaliencyLogger(EpochRecorder):
             delta = maps[:n] - maps[n:]
             panels = (source, base, maps[:n], delta, delta * source)
             self._writer.submit(functools.partial(_write_grid, method, step, panels, self.scales_[method]))
-            info = {"targets": target.tolist(), "scale": self.scales_[method],
+            info = {"targets": target.tolist(), "scale": saliency.fixed_scale(maps[:n]),
                     "labels": None if self.labels is None else self.labels.tolist(),
                     "layer": self.layer_ if method == "gradcam" else None}
             self._writer.submit(functools.partial(_write_maps, method, step, maps[:n], info, self._keys))
