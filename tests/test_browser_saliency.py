@@ -7,6 +7,7 @@ import pytest
 
 from conftest import TensorBoardServer
 from test_browser import ARTIFACTS, COLORED_PIXEL_JS, choose, driver, drag, open_tab, wait_ready  # noqa: F401
+from test_browser_conventions import set_parent_dark
 
 METHODS = ("gradient", "smoothgrad", "integrated_gradients", "gradcam")
 NAMES = ["gradient", "smoothgrad", "integrated gradients", "grad-cam"]
@@ -108,15 +109,11 @@ def test_a_clicked_point_shows_its_maps_at_the_shown_epoch(driver, saliency_serv
     assert all("epoch=0&image=%d" % image in url for url in shown_maps(driver)[2])
 
     # In dark mode the panel follows the theme.
-    driver.switch_to.default_content()
-    driver.execute_script("document.body.classList.add('dark-mode')")
-    driver.switch_to.frame(driver.find_element(By.CSS_SELECTOR, "iframe"))
+    set_parent_dark(driver, True)
     WebDriverWait(driver, 10).until(lambda d: d.execute_script(
         "return document.documentElement.classList.contains('dark')"))
     screenshot_detail(driver, "saliency_detail_dark.png")
-    driver.switch_to.default_content()
-    driver.execute_script("document.body.classList.remove('dark-mode')")
-    driver.switch_to.frame(driver.find_element(By.CSS_SELECTOR, "iframe"))
+    set_parent_dark(driver, False)
 
     # Clearing the selection hides the maps.
     driver.find_element(By.CSS_SELECTOR, ".detail-clear").click()

@@ -145,7 +145,8 @@ def exercise(env, run):
     env.get("/thumbnails?run=" + run)
     for other in ("/correlations?run=%s", "/gradients?run=%s&format=csv", "/feature_correlations?run=%s&layer=a&epoch=1",
                   "/augmentation_variance?run=%s&epoch=1", "/gradient_signs?run=%s&layer=a&epoch=1",
-                  "/confusion?run=%s&epoch=1"):
+                  "/confusion?run=%s&epoch=1", "/saliency?run=%s&index=0",
+                  "/saliency_image?run=%s&method=gradient&epoch=1&image=0"):
         env.get(other % run)  # The other loggers' routes, on records whose kind was fuzzed.
     env.get("/thumbnail?run=%s&index=39" % run)
     env.assert_good_run_unchanged()
@@ -156,10 +157,11 @@ json_values = st.recursive(
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
     max_leaves=12,
 )
-CONTENT_KEYS = ("kind", "layer", "epoch", "version", "shape", "layers", "measures", "class_names", "num_points")
+CONTENT_KEYS = ("kind", "layer", "epoch", "version", "shape", "layers", "measures", "class_names", "num_points",
+                "method", "num_images")
 KINDS = (metadata.KIND_PROBE, metadata.KIND_ACTIVATIONS, metadata.KIND_PREDICTIONS, metadata.KIND_CORRELATIONS,
          metadata.KIND_FEATURE_CORRELATIONS, metadata.KIND_AUGMENTATION_VARIANCE, metadata.KIND_GRADIENT_STATS,
-         metadata.KIND_CONFUSION)
+         metadata.KIND_CONFUSION, metadata.KIND_SALIENCY)
 
 
 def content_strategy():
@@ -289,7 +291,8 @@ def test_fuzzed_cache_files(tmp_path_factory, data):
     COUNTS["requests"] += 1
 
 
-PARAMS = ("run", "layer", "epoch", "method", "over", "bundle", "layers", "epochs", "index", "measure", "format")
+PARAMS = ("run", "layer", "epoch", "method", "over", "bundle", "layers", "epochs", "index", "measure", "format",
+          "image")
 hostile_text = st.one_of(
     st.sampled_from(["good", "bad001", "a", "b", "0", "1", "-1", "1e3", "999999999", "9" * 30, "pca", "tsne", "mds",
                      "layers", "epochs", "1,0,a", ",,,", "../../etc/passwd", "%00", "<script>", "x" * 1100, "cka",
