@@ -63,10 +63,10 @@ Saliency maps (`SaliencyLogger`; maths in `nnviz_tb.saliency`):
 * ``nnviz/saliency/<method>/epoch_<EEEEE>`` (step = epoch), ``2 + I`` blobs
   (indices `SALIENCY_INFO` ...): JSON ``targets`` (the class explained per
   image), ``labels`` (per image, or null), ``scale`` (the colour scale of
-  this epoch's maps) and ``layer`` (Grad-CAM's, or null); the images' keys, uint8
-  ``[I, k, k]`` or ``[I, k, k, 3]`` (`nnviz_tb.probe.thumbnail_keys`; empty
-  if they are not images), by which the plugin finds the probe point each
-  image is; then one PNG per image, its saliency map coloured (red
+  this epoch's maps) and ``layer`` (Grad-CAM's, or null); the images' keys,
+  uint8 ``[I, k, k]`` or ``[I, k, k, 3]`` (`nnviz_tb.probe.thumbnail_keys`;
+  empty if they are not images), by which the plugin finds the probe point
+  each image is; then one PNG per image, its saliency map coloured (red
   positive, blue negative, white zero at ``+-scale``). Content:
   ``method``, ``epoch``, ``num_images``.
 

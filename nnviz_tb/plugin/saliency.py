@@ -60,7 +60,7 @@ class Saliency:
     def __init__(self, data, cache_entries=1024):
         self._data = data
         self._probe_keys = lru.Lru(16)  # {(experiment, run, probe wall time): keys or None}
-        self._matches = lru.Lru(64)  # {(experiment, run, probe wall time, digest of keys): {point: image}}
+        self._matches = lru.Lru(64)  # {(experiment, run, probe wall time, digest of keys): image per point}
         self._images = lru.Lru(cache_entries)  # {(experiment, run, tag, wall time, probe wall time): _Images}
 
     def point_impl(self, ctx, experiment_id, run, index, epoch=None):
