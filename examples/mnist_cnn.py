@@ -3,7 +3,8 @@
 Trains on the first `--train-size` of the 10,000 MNIST test images and
 records the last `--probe-size` (up to 10,000; beyond 2,000 the probe
 overlaps the training images). Feature maps are recorded as one value per
-channel (global average pooling). `--data-dir` defaults to
+channel (global average pooling). TensorBoard's Images tab gets the
+saliency and Grad-CAM of 16 probe images and the feature maps of 4. `--data-dir` defaults to
 $NNVIZ_TB_MNIST_DIR, else ../shared/data/mnist.
 
     python examples/mnist_cnn.py --probe-size 5000
@@ -64,6 +65,10 @@ def main():
 
     callbacks = [
         nnviz_tb.ActivationLogger(args.logdir, probe=(x_probe, y_probe)),
+        # Images tab (and the nnviz tab's selection panel): 16 probe images' saliency and Grad-CAM.
+        nnviz_tb.SaliencyLogger(args.logdir, x_probe[:16], y_probe[:16],
+                                methods=("gradient", "integrated_gradients", "gradcam")),
+        nnviz_tb.FeatureMapLogger(args.logdir, images=x_probe[:4]),  # Images tab: feature maps, filters.
         nnviz_tb.TensorBoard(args.logdir),
     ]
     model.fit(x, y, epochs=args.epochs, batch_size=64, verbose=2, callbacks=callbacks)

@@ -423,6 +423,13 @@ def drag(driver, canvas, start, end):
     ).release().perform()
 
 
+def click_colored_point(driver, canvas):
+    """Clicks the first pixel of `canvas` that shows a point (see `COLORED_PIXEL_JS`)."""
+    x, y = driver.execute_script(COLORED_PIXEL_JS, canvas)
+    at = (int(x - canvas.size["width"] / 2), int(y - canvas.size["height"] / 2))
+    drag(driver, canvas, at, at)
+
+
 def test_bundled_trails_and_brushing_at_5000_points(driver, synthetic_server):
     from selenium.webdriver.common.by import By
 
@@ -464,9 +471,7 @@ def test_thumbnails_and_click_detail(driver, tensorboard_server):
     driver.find_element(By.CSS_SELECTOR, ".segment[data-mode='epochs']").click()
     wait_ready(driver)
     big = driver.find_element(By.CSS_SELECTOR, ".scatter.large canvas")
-    x, y = driver.execute_script(COLORED_PIXEL_JS, big)
-    drag(driver, big, (int(x - big.size["width"] / 2),) * 1 + (int(y - big.size["height"] / 2),), (
-        int(x - big.size["width"] / 2), int(y - big.size["height"] / 2)))
+    click_colored_point(driver, big)
     detail = driver.find_element(By.CSS_SELECTOR, ".detail")
     assert detail.is_displayed() and "Point #" in detail.text and "Epoch 3: predicted" in detail.text
     WebDriverWait(driver, 10).until(

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from conftest import TensorBoardServer
-from test_browser import COLORED_PIXEL_JS, choose, driver, drag, open_tab, wait_ready, write_synthetic_run  # noqa: F401
+from test_browser import choose, click_colored_point, driver, open_tab, wait_ready, write_synthetic_run  # noqa: F401
 
 LIVE = "live"
 RUN = "steady"
@@ -44,9 +44,7 @@ def test_the_tab_follows_tensorboards_dark_mode(driver, server):
     open_tab(driver, server)
     assert driver.execute_script(BACKGROUND_JS, ".card") > 200
     canvas = driver.find_element("css selector", ".multiples .plot-canvas")
-    x, y = driver.execute_script(COLORED_PIXEL_JS, canvas)
-    half_w, half_h = canvas.size["width"] / 2, canvas.size["height"] / 2
-    drag(driver, canvas, (int(x - half_w), int(y - half_h)), (int(x - half_w), int(y - half_h)))  # Select a point.
+    click_colored_point(driver, canvas)  # Select a point.
     outline = "return getComputedStyle(document.body).getPropertyValue('--text').trim()"
     assert driver.execute_script(outline) == "#212121"
     set_parent_dark(driver, True)
@@ -81,9 +79,7 @@ def test_the_view_lives_in_the_url_and_survives_a_reload(driver, server):
     choose(driver, ".color-by-select", "correct")
     wait_ready(driver)
     big = driver.find_element(By.CSS_SELECTOR, ".scatter.large .plot-canvas")
-    x, y = driver.execute_script(COLORED_PIXEL_JS, big)
-    half_w, half_h = big.size["width"] / 2, big.size["height"] / 2
-    drag(driver, big, (int(x - half_w), int(y - half_h)), (int(x - half_w), int(y - half_h)))
+    click_colored_point(driver, big)
     point = re.search(r"Point #(\d+)", driver.find_element(By.CSS_SELECTOR, ".detail").text).group(1)
     url_hash = parent_hash(driver)
     assert url_hash.startswith("#nnviz&")

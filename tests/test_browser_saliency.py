@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from conftest import TensorBoardServer
-from test_browser import ARTIFACTS, COLORED_PIXEL_JS, choose, driver, drag, open_tab, wait_ready  # noqa: F401
+from test_browser import ARTIFACTS, choose, click_colored_point, driver, open_tab, wait_ready  # noqa: F401
 from test_browser_conventions import set_parent_dark
 
 METHODS = ("gradient", "smoothgrad", "integrated_gradients", "gradcam")
@@ -68,9 +68,7 @@ def click_a_point(driver):
     from selenium.webdriver.common.by import By
 
     canvas = driver.find_elements(By.CSS_SELECTOR, ".multiples canvas")[0]
-    x, y = driver.execute_script(COLORED_PIXEL_JS, canvas)
-    at = (int(x - canvas.size["width"] / 2), int(y - canvas.size["height"] / 2))
-    drag(driver, canvas, at, at)
+    click_colored_point(driver, canvas)
     return driver.find_element(By.CSS_SELECTOR, ".detail")
 
 
@@ -128,9 +126,7 @@ def test_epoch_mode_player_moves_the_maps(driver, saliency_server):
     driver.find_element(By.CSS_SELECTOR, ".segment[data-mode='epochs']").click()
     wait_ready(driver)
     big = driver.find_element(By.CSS_SELECTOR, ".scatter.large canvas")
-    x, y = driver.execute_script(COLORED_PIXEL_JS, big)
-    at = (int(x - big.size["width"] / 2), int(y - big.size["height"] / 2))
-    drag(driver, big, at, at)
+    click_colored_point(driver, big)
     assert shown_maps(driver)[0] == "Saliency at epoch 3"
     driver.find_elements(By.CSS_SELECTOR, ".epoch-mode .hit-row")[1].click()  # Epoch 1.
     WebDriverWait(driver, 20).until(lambda d: shown_maps(d)[0] == "Saliency at epoch 1")

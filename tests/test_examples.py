@@ -92,6 +92,21 @@ def test_mnist_cnn_tiny(tmp_path):
     tags = nnviz_tags(logdir)
     for layer in ("conv1a", "conv1b", "pool1", "conv2a", "conv2b", "pool2", "dense", "output"):
         assert tags[metadata.activations_tag(layer, 1)] == [1]
+    for method in ("gradient", "integrated_gradients", "gradcam"):  # Images tab and selection panel.
+        assert tags[metadata.saliency_tag(method, 1)] == [1]
+    images = tensors(logdir)
+    assert sorted(images["saliency/gradcam"]) == sorted(images["feature_maps/conv2b"]) == [0, 1]
+
+
+@pytest.mark.skipif(not os.path.isdir(MNIST_DIR), reason="no MNIST files in ../shared/data/mnist")
+def test_mnist_mlp_one_epoch(tmp_path):
+    logdir = str(tmp_path / "mlp")
+    run_example("mnist_mlp.py", "--data-dir", MNIST_DIR, "--logdir", logdir, "--epochs", "1")
+    assert nnviz_tags(logdir)[metadata.activations_tag("dense_32", 1)] == [1]
+    with open(os.path.join(logdir, "plugins", "org_tensorflow_tensorboard_projector", "projector_config.pbtxt")) as f:
+        config = f.read()
+    assert "dense_64 @ epoch 001" in config and "dense_32 @ epoch 000" in config
+    assert nnviz_tags(os.path.join(logdir, "validation"))[metadata.confusion_tag(1)] == [1]
 
 
 @pytest.mark.skipif(not os.path.isdir(MNIST_DIR), reason="no MNIST files in ../shared/data/mnist")

