@@ -219,15 +219,16 @@ def grid(source, baseline, saliency, delta, overlay, scale):
       scale: The colour scale (fixed for a method): full colour at +-scale.
 
     Returns:
-      float32 `[1, rows, cols, 3]` in 0..1 for `tf.summary.image`.
+      float32 `[rows, cols, 3]` in 0..1.
     """
     panels = [_grey(source), _grey(baseline)] + [diverging(m, scale) for m in (saliency, delta, overlay)]
     n, h, w = source.shape
     k = max(1, MIN_PANEL_SIDE // max(h, w))
-    rows = []
+    # [N, 5, H, W, 3] -> each panel enlarged k times (nearest neighbour) in a grey canvas with gaps.
+    cells = np.stack(panels, axis=1).astype(np.float32).repeat(k, axis=2).repeat(k, axis=3)
+    step_y, step_x = h * k + _GAP, w * k + _GAP
+    canvas = np.full((n * step_y - _GAP, len(panels) * step_x - _GAP, 3), 0.5, np.float32)
     for i in range(n):
-        cells = [np.kron(p[i], np.ones((k, k, 1))) for p in panels]
-        gap = np.full((h * k, _GAP, 3), 0.5)
-        rows.append(np.concatenate(sum(([c, gap] for c in cells), [])[:-1], axis=1))
-        rows.append(np.full((_GAP, rows[-1].shape[1], 3), 0.5))
-    return np.concatenate(rows[:-1], axis=0)[None].astype(np.float32)
+        for j in range(len(panels)):
+            canvas[i * step_y:i * step_y + h * k, j * step_x:j * step_x + w * k] = cells[i, j]
+    return canvas

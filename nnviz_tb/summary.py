@@ -15,8 +15,9 @@ import threading
 
 import numpy as np
 import tensorflow as tf
+from tensorboard.plugins.image import metadata as image_metadata
 
-from nnviz_tb import metadata
+from nnviz_tb import metadata, png
 
 logger = logging.getLogger(__name__)
 
@@ -185,4 +186,16 @@ def write_blobs(tag, blobs, step, summary_metadata):
         tf.constant(blobs, dtype=tf.string),
         step=step,
         metadata=summary_metadata,
+    )
+
+
+def write_image(tag, image, step, description=None):
+    """Writes one image (see `png.encode`) to the default writer as `tf.summary.image` does
+    (TensorBoard's Images tab), faster (call it from `submit`)."""
+    height, width = np.shape(image)[:2]
+    tf.summary.write(
+        tag,
+        tf.constant([str(width), str(height), png.encode(image, fast=True)], dtype=tf.string),
+        step=step,
+        metadata=image_metadata.create_summary_metadata(display_name=None, description=description),
     )

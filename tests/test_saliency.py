@@ -123,8 +123,9 @@ def test_grid_shape_and_colours():
     ones = np.ones((3, 8, 8))
     image = saliency.grid(ones, 0 * ones, ones, -ones, 0 * ones, scale=1.0)
     k = saliency.MIN_PANEL_SIDE // 8
-    assert image.shape == (1, 3 * 8 * k + 2 * 2, 5 * 8 * k + 4 * 2, 3)
-    first = image[0, :8 * k]
+    assert image.shape == (3 * 8 * k + 2 * 2, 5 * 8 * k + 4 * 2, 3)
+    np.testing.assert_allclose(image[8 * k:8 * k + 2], 0.5)  # The gap between rows: grey.
+    first = image[:8 * k]
     cols = [first[:, i * (8 * k + 2):i * (8 * k + 2) + 8 * k].reshape(-1, 3) for i in range(5)]
     np.testing.assert_allclose(cols[0], 1.0)  # Source: white.
     np.testing.assert_allclose(cols[1], 0.0)  # Baseline: black.

@@ -9,6 +9,7 @@ import tensorflow as tf
 
 from nnviz_tb import feature_maps, layer_choice, probe as probe_lib
 from nnviz_tb.callbacks.epoch_recorder import EpochRecorder, check_layer_names
+from nnviz_tb.summary import write_image
 
 logger = logging.getLogger(__name__)
 
@@ -134,4 +135,4 @@ class FeatureMapLogger(EpochRecorder):
 
 def _write_images(step, grids):
     for tag, grid in grids.items():
-        tf.summary.image(tag, grid[None], step=step, max_outputs=1)
+        write_image(tag, grid, step)

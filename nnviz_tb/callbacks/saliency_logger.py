@@ -7,9 +7,9 @@ import numbers
 import numpy as np
 import tensorflow as tf
 
-from nnviz_tb import metadata, probe, saliency
+from nnviz_tb import metadata, png, probe, saliency
 from nnviz_tb.callbacks.epoch_recorder import EpochRecorder
-from nnviz_tb.summary import write_blobs
+from nnviz_tb.summary import write_blobs, write_image
 
 logger = logging.getLogger(__name__)
 
@@ -19,7 +19,7 @@ MAX_MAP_SIDE = 64  # Sides of the maps written for the nnviz tab (larger ones ar
 
 
 class SaliencyLogger(EpochRecorder):
-    """Writes one image grid per saliency method and recorded epoch (`tf.summary.image`).
+    """Writes one image grid per saliency method and recorded epoch (TensorBoard's Images tab).
 
     Before training (step 0) and after every `every_n_epochs` epochs (step =
     epochs trained; the last epoch of a fit too), each method's grid has
@@ -183,15 +183,14 @@ class SaliencyLogger(EpochRecorder):
 def _write_grid(method, step, panels, scale):
     """Writes one method's grid (on the writer thread); its description gives the colour scale."""
     description = "Rows: images. Columns: %s. Colour scale: +-%.4g." % (", ".join(saliency.PANELS), scale)
-    tf.summary.image(saliency.tag(method), saliency.grid(*panels, scale=scale), step=step, max_outputs=1,
-                     description=description)
+    write_image(saliency.tag(method), saliency.grid(*panels, scale=scale), step, description)
 
 
 def _write_maps(method, step, maps, info, keys):
     """Writes one method's maps `[N, H, W]` for the nnviz tab (on the writer thread), see `metadata`."""
     factor = max(1, -(-max(maps.shape[1:]) // MAX_MAP_SIDE))
     colours = saliency.diverging(probe.block_mean(maps, min(factor, *maps.shape[1:])), info["scale"])
-    pngs = [tf.io.encode_png(np.round(255 * image).astype(np.uint8)).numpy() for image in colours]
+    pngs = [png.encode(image, fast=True) for image in colours]
     summary_metadata = metadata.create_summary_metadata(metadata.KIND_SALIENCY, method=method, epoch=step,
                                                         num_images=len(pngs))
     write_blobs(metadata.saliency_tag(method, step), [metadata.encode_json(info), keys] + pngs, step,

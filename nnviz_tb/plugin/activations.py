@@ -10,6 +10,7 @@ import hashlib
 import numpy as np
 from tensorboard import errors
 
+from nnviz_tb import png
 from nnviz_tb.analysis import metrics, projection
 from nnviz_tb.plugin import analyses, frames, lru, routing, thumbnails, trails
 from nnviz_tb.plugin.corrupt import CorruptDataError
@@ -208,10 +209,10 @@ class Activations:
         if images is None:
             raise errors.NotFoundError("Run %r has no thumbnails." % (run,))
         if index is None:
-            return thumbnails.png(thumbnails.atlas(images))
+            return png.encode(thumbnails.atlas(images))
         if index >= len(images):
             raise errors.NotFoundError("No probe point %d in run %r." % (index, run))
-        return thumbnails.png(images[index])
+        return png.encode(images[index])
 
     # Helpers.
 

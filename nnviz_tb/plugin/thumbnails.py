@@ -1,9 +1,6 @@
-"""PNG images of the probe's thumbnails: one tile, or all of them as an atlas."""
-
-import io
+"""The probe's thumbnails as one atlas image."""
 
 import numpy as np
-from PIL import Image
 
 
 def atlas(thumbnails):
@@ -16,9 +13,3 @@ def atlas(thumbnails):
     grid = padded.reshape((rows, cols) + thumbnails.shape[1:]).swapaxes(1, 2)
     return grid.reshape((rows * h, cols * w) + thumbnails.shape[3:])
 
-
-def png(image):
-    """PNG bytes of a uint8 `[h, w]` or `[h, w, 3]` image."""
-    buffer = io.BytesIO()
-    Image.fromarray(image).save(buffer, format="PNG")
-    return buffer.getvalue()
