@@ -75,6 +75,28 @@ def test_tensors_are_the_layer_outputs(run):
     assert np.abs(before - after).max() > 0.1  # Each epoch holds its own activations.
 
 
+def test_an_activation_logger_of_the_same_probe_shares_the_forward_pass(tmp_path, monkeypatch):
+    from event_reading import read_run
+    from nnviz_tb import layer_outputs, metadata
+
+    calls = []
+    original = layer_outputs.LayerOutputs.__call__
+    monkeypatch.setattr(layer_outputs.LayerOutputs, "__call__",
+                        lambda self, *a, **k: calls.append(1) or original(self, *a, **k))
+    x, y = digits()
+    same = nnviz_tb.ActivationLogger(str(tmp_path / "a"), probe=(x[:300].copy(), y[:300]))  # An equal copy.
+    other_layers = nnviz_tb.ActivationLogger(str(tmp_path / "b"), probe=(x[:300], y[:300]), layers=["hidden1"])
+    model, logger = train_digits_mlp(str(tmp_path / "a"), epochs=2, probe_size=300, logger_class="EmbeddingLogger",
+                                     callbacks=[same, other_layers])
+    assert len(calls) == 2 * 3  # Epochs 0, 1, 2: one pass shared by the EmbeddingLogger and `same`, one of its own.
+    embeddings = {e.tensor_name: e for e in read_config(str(tmp_path / "a")).embeddings}
+    records = read_run(str(tmp_path / "a"))
+    recorded = metadata.decode_array(records[metadata.activations_tag("hidden2", 2)]["steps"][2][0])
+    expected = layer_output(model, "hidden2", x[:300])
+    np.testing.assert_allclose(read_tensor(str(tmp_path / "a"), embeddings["hidden2 @ epoch 002"]), expected, atol=1e-5)
+    np.testing.assert_allclose(recorded, expected, atol=2e-2)  # float16 in the nnviz summary.
+
+
 def test_metadata_columns(run):
     log_dir, model, logger = run
     embedding = {e.tensor_name: e for e in read_config(log_dir).embeddings}["hidden1 @ epoch 003"]

@@ -162,7 +162,7 @@ class ActivationLogger(ProbeRecorder):
         return "\n".join(lines)
 
     def _record(self, step):
-        activations, predictions = self._outputs(self.probe_x, self._columns)
+        activations, predictions = self._probe_pass(self._columns)
         reductions = dict(zip(self._outputs.names, self._outputs.reductions))
         self._writer.write_epoch(step, activations, predictions, reductions)
         self._writer.write_scalars(step, class_metrics.scalars(self.probe_labels, predictions, self.class_names))

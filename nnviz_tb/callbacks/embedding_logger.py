@@ -142,7 +142,7 @@ class EmbeddingLogger(ProbeRecorder):
             self._projector = projector.ProjectorWriter(self.log_dir, self.class_names, resume=step > 0)
             if self.thumbnails is not None:
                 self._writer.submit(functools.partial(self._projector.write_sprite, self.thumbnails))
-        activations, predictions = self._outputs(self.probe_x, self._columns)
+        activations, predictions = self._probe_pass(self._columns)
         self._warn_nonfinite(step, activations)
         self._writer.submit(functools.partial(
             self._projector.write_epoch, step, self._outputs.names, activations, self.probe_labels, predictions,

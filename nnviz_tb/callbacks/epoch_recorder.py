@@ -1,14 +1,22 @@
 """The loggers' bases: when they record (`EpochRecorder`), and what from a probe set (`ProbeRecorder`)."""
 
+import hashlib
 import os
 import warnings
 
 import keras
+import numpy as np
 from keras.src.utils import io_utils
 
 from nnviz_tb import layer_outputs, prediction, probe as probe_lib
 from nnviz_tb.callbacks import distribution, steps
 from nnviz_tb.summary import NnvizWriter
+
+# The last probe pass of any ProbeRecorder, `(key, result)`: an ActivationLogger and an EmbeddingLogger of
+# the same probe and layers record at the same moment of training, and the second reuses the first's pass
+# (on the MNIST MLP with 2,000 probe points, 17 ms of a 0.32 s epoch). Kept until the next pass or the end
+# of the fit: N x D x 4 bytes.
+_last_pass = None
 
 
 def check_log_dir(log_dir):
@@ -140,6 +148,7 @@ class ProbeRecorder(EpochRecorder):
         self.max_dim = probe_lib.check_positive_int("max_dim", max_dim)
         self.batch_memory_mb = probe_lib.check_positive_int("batch_memory_mb", batch_memory_mb)
         self._outputs = None
+        self._probe_digest = _digest(self.probe_x)
 
     def set_model(self, model):
         super().set_model(model)
@@ -161,6 +170,24 @@ class ProbeRecorder(EpochRecorder):
         if self._writer is not None:
             io_utils.print_msg(self._plan())
 
+    def on_train_end(self, logs=None):
+        global _last_pass
+        super().on_train_end(logs)
+        _last_pass = None
+
+    def _probe_pass(self, columns):
+        """`self._outputs(self.probe_x, columns)`, or the same pass of another logger at this step."""
+        global _last_pass
+        optimizer = getattr(self.model, "optimizer", None)
+        trained = None if optimizer is None else int(keras.ops.convert_to_numpy(optimizer.iterations))
+        outputs = self._outputs
+        key = (id(self.model), trained, self._probe_digest, self.reduction, self.max_dim, tuple(outputs.names), tuple(outputs.reductions), outputs.output_name,
+               outputs.rule, tuple(None if c is None else tuple(c) for c in columns))
+        if _last_pass is None or _last_pass[0] != key:
+            _last_pass = None  # Its memory is free before the next pass.
+            _last_pass = (key, outputs(self.probe_x, columns))
+        return _last_pass[1]
+
     def _plan(self):
         """What this fit records, printed at its start."""
         outputs = self._outputs
@@ -173,3 +200,13 @@ class ProbeRecorder(EpochRecorder):
         if self._records_predictions:
             lines.append("  Predicted classes: output %r, %s." % (outputs.output_name, outputs.rule))
         return "\n".join(lines)
+
+
+def _digest(x):
+    """A digest of probe inputs (an array, or a list or dict of arrays)."""
+    digest = hashlib.blake2b(digest_size=16)
+    for array in keras.tree.flatten(x):
+        array = np.ascontiguousarray(array)
+        digest.update(repr((array.dtype.str, array.shape)).encode())
+        digest.update(array.data)
+    return digest.digest()
