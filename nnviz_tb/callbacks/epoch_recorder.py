@@ -181,8 +181,9 @@ class ProbeRecorder(EpochRecorder):
         optimizer = getattr(self.model, "optimizer", None)
         trained = None if optimizer is None else int(keras.ops.convert_to_numpy(optimizer.iterations))
         outputs = self._outputs
-        key = (id(self.model), trained, self._probe_digest, self.reduction, self.max_dim, tuple(outputs.names), tuple(outputs.reductions), outputs.output_name,
-               outputs.rule, tuple(None if c is None else tuple(c) for c in columns))
+        key = (id(self.model), trained, self._probe_digest, self.reduction, self.max_dim, tuple(outputs.names),
+               tuple(outputs.reductions), outputs.output_name, outputs.rule,
+               tuple(None if c is None else tuple(c) for c in columns))
         if _last_pass is None or _last_pass[0] != key:
             _last_pass = None  # Its memory is free before the next pass.
             _last_pass = (key, outputs(self.probe_x, columns))
