@@ -9,6 +9,9 @@ the model itself (`model(batch, training=False)`, compiled with
 `tf.function`) while the chosen layers' `call` is wrapped to keep their
 outputs (`layer_choice.CallRecorder`). Either way the probe set goes through
 in batches whose size keeps every intermediate tensor under a memory budget.
+
+For graph models the pass can also run later, on another thread, on a copy
+of the weights taken now (`snapshot`), so that training goes on meanwhile.
 """
 
 import math
@@ -150,6 +153,14 @@ class LayerOutputs:
         self.output_shapes = [list(c.shape) for c in chosen]
         model = self._model
         probe_model = keras.Model(model.inputs, reduced + [model.outputs[index]])
+        self._probe_model = probe_model
+
+        @tf.function(reduce_retracing=True)
+        def on_weights(weights, batch):
+            outputs, _ = probe_model.stateless_call(*weights, batch, training=False)
+            return keras.tree.flatten(outputs)
+
+        self._on_weights = on_weights
         return lambda batch: keras.tree.flatten(probe_model.predict_on_batch(batch))  # A list, even of one.
 
     def _captured_forward(self, chosen, index, reduction, max_dim):
@@ -202,18 +213,32 @@ class LayerOutputs:
             )
         ]
 
-    def __call__(self, x, columns=None):
+    def snapshot(self):
+        """A copy of the weights the pass reads, for `__call__(..., weights=)`; None where the pass
+        cannot run on a copy (subclassed or nested models, distributed variables): then run it now.
+
+        Costs the memory of those weights while the copy is kept."""
+        if self.captured or tf.distribute.has_strategy():
+            return None
+        variables = (self._probe_model.trainable_variables, self._probe_model.non_trainable_variables)
+        if any(isinstance(v.value, tf.distribute.DistributedValues) for group in variables for v in group):
+            return None
+        return tuple([tf.identity(v.value) for v in group] for group in variables)
+
+    def __call__(self, x, columns=None, weights=None):
         """Returns `({name: float32 [N, D]}, predicted class int32 [N])`.
 
         `columns`, per layer, keeps only those features (None: all), batch by
-        batch, so a wide layer is never whole in memory.
+        batch, so a wide layer is never whole in memory. `weights`: a
+        `snapshot()` to compute with instead of the model's weights now.
         """
         num = _length(x)
         columns = columns or [None] * len(self.dims)
         results = [np.empty((num, d if c is None else len(c)), np.float32) for d, c in zip(self.dims, columns)]
         predictions = np.empty(num, np.int32)
         for start in range(0, num, self.batch_size):
-            values = self._forward(_slice(x, start, start + self.batch_size))
+            batch = _slice(x, start, start + self.batch_size)
+            values = self._forward(batch) if weights is None else self._on_weights(weights, batch)
             for result, value, kept in zip(results, values[:-1], columns):
                 value = np.asarray(value)
                 result[start : start + len(value)] = value if kept is None else value[:, kept]

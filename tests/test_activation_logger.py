@@ -141,6 +141,39 @@ def test_batches_respect_the_memory_budget(tmp_path):
     assert logger._outputs.batch_size * 32 * 32 * 64 * 4 <= 2**20
 
 
+@pytest.mark.parametrize("subclassed", [False, True])
+def test_a_probe_pass_sees_the_weights_of_its_moment(subclassed):
+    from nnviz_tb import layer_outputs
+    from nnviz_tb.callbacks.epoch_recorder import ProbePass
+
+    class Net(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.hidden = keras.layers.Dense(8, activation="relu", name="hidden")
+            self.out = keras.layers.Dense(3, activation="softmax", name="out")
+
+        def call(self, x):
+            return self.out(self.hidden(x))
+
+    keras.utils.set_random_seed(0)
+    model = Net() if subclassed else keras.Sequential(
+        [keras.Input((5,)), keras.layers.Dense(8, activation="relu", name="hidden"),
+         keras.layers.Dense(3, activation="softmax", name="out")])
+    x = np.random.default_rng(0).normal(size=(40, 5)).astype(np.float32)
+    model(x[:2])
+    outputs = layer_outputs.LayerOutputs(model, ["hidden"], probe_x=x, num_classes=3)
+    assert (outputs.snapshot() is None) == subclassed  # A subclassed model's pass runs at once.
+    now = outputs(x)
+    later = ProbePass(outputs, x, None)
+    for weight in model.weights:  # Training goes on before the pass runs.
+        weight.assign(weight + 1.0)
+    activations, predictions = later()
+    np.testing.assert_allclose(activations["hidden"], now[0]["hidden"], atol=1e-6)
+    np.testing.assert_array_equal(predictions, now[1])
+    assert later() is later()  # Computed once.
+    assert not np.allclose(outputs(x)[0]["hidden"], now[0]["hidden"])
+
+
 def test_every_n_epochs_and_the_last_epoch(tmp_path):
     train_digits_mlp(str(tmp_path), epochs=5, probe_size=50, every_n_epochs=2)
     assert sorted(_activations(read_run(str(tmp_path)), "hidden1")) == [0, 2, 4, 5]

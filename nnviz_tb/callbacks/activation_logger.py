@@ -1,5 +1,7 @@
 """`ActivationLogger`: records hidden-layer activations of a probe set while training."""
 
+import functools
+
 from nnviz_tb import class_metrics, probe as probe_lib
 from nnviz_tb.callbacks.epoch_recorder import ProbeRecorder
 
@@ -162,7 +164,11 @@ class ActivationLogger(ProbeRecorder):
         return "\n".join(lines)
 
     def _record(self, step):
-        activations, predictions = self._probe_pass(self._columns)
+        self._writer.submit(functools.partial(self._write_epoch, step, self._probe_pass(self._columns)))
+
+    def _write_epoch(self, step, probe_pass):
+        """Writes one epoch (on the writer thread: the pass runs there, see `ProbePass`)."""
+        activations, predictions = probe_pass()
         reductions = dict(zip(self._outputs.names, self._outputs.reductions))
         self._writer.write_epoch(step, activations, predictions, reductions)
         self._writer.write_scalars(step, class_metrics.scalars(self.probe_labels, predictions, self.class_names))

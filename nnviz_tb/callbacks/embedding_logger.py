@@ -142,11 +142,13 @@ class EmbeddingLogger(ProbeRecorder):
             self._projector = projector.ProjectorWriter(self.log_dir, self.class_names, resume=step > 0)
             if self.thumbnails is not None:
                 self._writer.submit(functools.partial(self._projector.write_sprite, self.thumbnails))
-        activations, predictions = self._probe_pass(self._columns)
+        self._writer.submit(functools.partial(self._write_epoch, step, self._probe_pass(self._columns)))
+
+    def _write_epoch(self, step, probe_pass):
+        """Writes one epoch's embeddings (on the writer thread: the pass runs there, see `ProbePass`)."""
+        activations, predictions = probe_pass()
         self._warn_nonfinite(step, activations)
-        self._writer.submit(functools.partial(
-            self._projector.write_epoch, step, self._outputs.names, activations, self.probe_labels, predictions,
-        ))
+        self._projector.write_epoch(step, self._outputs.names, activations, self.probe_labels, predictions)
 
     def _warn_nonfinite(self, step, activations):
         bad = [name for name, values in activations.items() if not np.isfinite(values).all()]
