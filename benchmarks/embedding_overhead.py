@@ -6,9 +6,10 @@
    fits without the logger, interleaved round after round (round 0 warms
    up); steady-state epochs (start to next start, first dropped) compared
    as in `activation_logger_overhead.py`. The machine's other programs
-   disturb these ratios, so the two parts of one record are also timed
-   alone (median of 5): the forward pass (training thread) and the files
-   (writer thread, CPU time), and compared with the fastest baseline epoch.
+   disturb these ratios, so the parts of one record are also timed
+   alone (median of 5): the copy of the weights (training thread), the
+   forward pass and the files (writer thread, CPU time, while training goes
+   on), and compared with the fastest baseline epoch.
 2. The Projector's first load: a run of `--epochs` recorded epochs served
    by a fresh `tensorboard` process; the routes the Projector tab calls to
    show one embedding (runs, info, tensor, metadata, sprite_image) timed
@@ -55,21 +56,25 @@ def named_mlp():
 
 
 def record_cost(probe, repeats=5):
-    """Median seconds of one record's forward pass, and CPU seconds of writing its files."""
+    """Median seconds of one record's parts: the copy of the weights (training thread), the forward
+    pass and the CPU seconds of writing its files (writer thread)."""
     with tempfile.TemporaryDirectory() as log_dir:
         logger = nnviz_tb.EmbeddingLogger(log_dir, probe=probe, layers=LAYERS)
         logger.set_model(named_mlp())
         writer = projector.ProjectorWriter(log_dir, logger.class_names, resume=False)
-        forward, files = [], []
+        copy, forward, files = [], [], []
         for step in range(repeats + 1):  # The first traces the forward pass.
             start = time.perf_counter()
-            activations, predictions = logger._outputs(logger.probe_x, logger._columns)
-            middle = time.thread_time()
+            weights = logger._outputs.snapshot()
+            copied = time.perf_counter()
+            activations, predictions = logger._outputs(logger.probe_x, logger._columns, weights)
+            middle, cpu = time.perf_counter(), time.thread_time()
             writer.write_epoch(step, LAYERS, activations, logger.probe_labels, predictions)
             if step:
-                forward.append(time.perf_counter() - start)
-                files.append(time.thread_time() - middle)
-    return np.median(forward), np.median(files)
+                copy.append(copied - start)
+                forward.append(middle - copied)
+                files.append(time.thread_time() - cpu)
+    return np.median(copy), np.median(forward), np.median(files)
 
 
 def _get(url):
@@ -115,9 +120,9 @@ def main():
     train, _ = mnist_mlp_data(args.data_dir)
     _, (probe_x, probe_y) = datasets.mnist_split(args.data_dir, 8000, PROBE_SIZE)
     probe = (probe_x.reshape(-1, 784), probe_y)
-    forward, files = record_cost(probe)
-    print("one record: forward pass %.1f ms (training thread), files %.1f ms CPU (writer thread)"
-          % (forward * 1e3, files * 1e3), flush=True)
+    copy, forward, files = record_cost(probe)
+    print("one record: copy of the weights %.1f ms (training thread); forward pass %.1f ms, files %.1f ms CPU "
+          "(writer thread)" % (copy * 1e3, forward * 1e3, files * 1e3), flush=True)
     configs = {
         "baseline": lambda d: [],
         "EmbeddingLogger": lambda d: [nnviz_tb.EmbeddingLogger(d, probe=probe, layers=LAYERS)],
@@ -125,9 +130,10 @@ def main():
     times = compare(configs, train, args.rounds, args.epochs, model_fn=named_mlp)
     rows = overhead_rows(times, "MNIST MLP, 5,000 probe points, 3 layers", {"EmbeddingLogger": 1.05})
     fastest = times["baseline"][:, 0].min()
-    rows += [row("one record, forward pass (training thread)", forward * 1e3, "ms"),
+    rows += [row("one record, copy of the weights (training thread)", copy * 1e3, "ms"),
+             row("one record, forward pass (writer thread)", forward * 1e3, "ms"),
              row("one record, files (writer thread CPU)", files * 1e3, "ms"),
-             row("one record (forward + files) / fastest baseline epoch", 1 + (forward + files) / fastest, "x")]
+             row("one record (all parts) / fastest baseline epoch", 1 + (copy + forward + files) / fastest, "x")]
 
     with tempfile.TemporaryDirectory() as root:
         keras.utils.set_random_seed(0)
