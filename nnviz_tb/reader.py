@@ -10,7 +10,7 @@ import logging
 from tensorboard.backend.event_processing import directory_watcher, plugin_event_accumulator
 from tensorboard.util import tensor_util
 
-from nnviz_tb import metadata
+from nnviz_tb import metadata, metadata_checks
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ def _summaries(run_dir):
         summary_metadata = accumulator.SummaryMetadata(tag)
         if summary_metadata.plugin_data.plugin_name != metadata.PLUGIN_NAME:
             continue
-        content, problem = metadata.read_plugin_content(summary_metadata.plugin_data.content)
+        content, problem = metadata_checks.read_plugin_content(summary_metadata.plugin_data.content)
         if problem:
             logger.warning("nnviz_tb: skipping the summary %r of %s: %s", tag, run_dir, problem)
             continue

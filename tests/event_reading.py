@@ -4,7 +4,7 @@ from tensorboard.backend.event_processing import plugin_event_accumulator
 from tensorboard.compat.proto import summary_pb2
 from tensorboard.util import tensor_util
 
-from nnviz_tb import metadata, precompute
+from nnviz_tb import metadata, metadata_checks, precompute
 
 
 def read_run(run_dir):
@@ -24,7 +24,7 @@ def read_run(run_dir):
             for event in acc.Tensors(tag)
         }
         result[tag] = {
-            "content": metadata.parse_plugin_content(meta.plugin_data.content),
+            "content": metadata_checks.parse_plugin_content(meta.plugin_data.content),
             "data_class": meta.data_class,
             "steps": steps,
         }

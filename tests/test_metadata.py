@@ -7,20 +7,20 @@ import numpy as np
 import pytest
 from tensorboard.compat.proto import summary_pb2
 
-from nnviz_tb import metadata
+from nnviz_tb import metadata, metadata_checks
 
 
 def test_summary_metadata_sets_plugin_and_data_class():
     meta = metadata.create_summary_metadata(metadata.KIND_ACTIVATIONS, layer="d", epoch=3)
     assert meta.plugin_data.plugin_name == "nnviz"
     assert meta.data_class == summary_pb2.DATA_CLASS_BLOB_SEQUENCE
-    content = metadata.parse_plugin_content(meta.plugin_data.content)
+    content = metadata_checks.parse_plugin_content(meta.plugin_data.content)
     assert content == {"kind": "activations", "layer": "d", "epoch": 3, "version": 1}
 
 
 @pytest.mark.parametrize("content", [b"", b"\xff\xfe", b"[1, 2]", b'{"no": "kind"}', b'{"kind": "x", "version": 99}'])
 def test_unreadable_or_newer_content_is_skipped(content):
-    assert metadata.parse_plugin_content(content) is None
+    assert metadata_checks.parse_plugin_content(content) is None
 
 
 def test_tags_sort_by_epoch():

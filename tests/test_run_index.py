@@ -9,7 +9,7 @@ import pytest
 from tensorboard.data import provider
 
 from damaged_runs import content, good_run, write_run
-from nnviz_tb import metadata
+from nnviz_tb import metadata, metadata_checks
 from nnviz_tb.plugin import run_data
 from test_plugin_routes import ROUTE, make_client
 
@@ -54,10 +54,10 @@ def tags(epochs, layers=("a", "b")):
 
 @pytest.fixture
 def parses(monkeypatch):
-    """Counts calls of `metadata.read_plugin_content`."""
+    """Counts calls of `metadata_checks.read_plugin_content`."""
     calls = []
-    parse = metadata.read_plugin_content
-    monkeypatch.setattr(metadata, "read_plugin_content", lambda raw: calls.append(raw) or parse(raw))
+    parse = metadata_checks.read_plugin_content
+    monkeypatch.setattr(metadata_checks, "read_plugin_content", lambda raw: calls.append(raw) or parse(raw))
     return calls
 
 

@@ -7,7 +7,7 @@ through `run_data.RunData`; the metrics are `nnviz_tb.class_metrics`'.
 
 from tensorboard import errors
 
-from nnviz_tb import class_metrics, metadata
+from nnviz_tb import class_metrics, metadata, metadata_checks
 
 
 def _records(entry):
@@ -70,7 +70,7 @@ class Confusion:
             raise errors.NotFoundError("Run %r has no confusion matrix at or before epoch %d; the first is of epoch %d."
                                        % (source, epoch, epochs[0]))
         content, record = records[shown[-1]]
-        counts = self._data.read_checked(ctx, experiment_id, source, record, metadata.check_confusion,
+        counts = self._data.read_checked(ctx, experiment_id, source, record, metadata_checks.check_confusion,
                                          len(content["class_names"]))
         per_class, macro = class_metrics.confusion_scores(counts)
         return {

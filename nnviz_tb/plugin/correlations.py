@@ -16,7 +16,7 @@ import re
 import numpy as np
 from tensorboard import errors
 
-from nnviz_tb import metadata
+from nnviz_tb import metadata, metadata_checks
 from nnviz_tb.analysis import correlation
 from nnviz_tb.plugin.corrupt import CorruptDataError
 
@@ -48,7 +48,7 @@ def _is_threshold(content, key):
     return isinstance(value, numbers.Real) and not isinstance(value, bool) and value > 0
 
 
-# Content fields each kind needs (beyond those `metadata.read_plugin_content` checks), with
+# Content fields each kind needs (beyond those `metadata_checks.read_plugin_content` checks), with
 # their check and what it expects; a record without them is skipped with a note.
 _REQUIRED = {
     metadata.KIND_CORRELATIONS: (

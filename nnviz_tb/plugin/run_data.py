@@ -22,7 +22,7 @@ import numpy as np
 from tensorboard import errors
 from tensorboard.data import provider
 
-from nnviz_tb import metadata
+from nnviz_tb import metadata, metadata_checks
 from nnviz_tb.plugin import lru
 from nnviz_tb.plugin.corrupt import CorruptDataError
 
@@ -201,7 +201,7 @@ class RunData:
 
     def read_activations(self, ctx, experiment_id, run, record, probe):
         """The float32 `[N, D]` activations of one summary; raises `CorruptDataError`."""
-        return self.read_checked(ctx, experiment_id, run, record, metadata.check_activations, len(probe.labels))
+        return self.read_checked(ctx, experiment_id, run, record, metadata_checks.check_activations, len(probe.labels))
 
     def read_predictions(self, ctx, experiment_id, run, record, probe):
         """int32 `[N]` predicted classes in `probe`'s class ids (-1: another class); cached."""
@@ -209,7 +209,7 @@ class RunData:
                                      lambda: self._decode_predictions(ctx, experiment_id, run, record, probe))
 
     def _decode_predictions(self, ctx, experiment_id, run, record, probe):
-        predictions = self.read_checked(ctx, experiment_id, run, record, metadata.check_predictions,
+        predictions = self.read_checked(ctx, experiment_id, run, record, metadata_checks.check_predictions,
                                         len(probe.labels))
         if probe.class_ids is None:
             return predictions
@@ -249,7 +249,7 @@ def _index_run(tags, parsed, generation):
     """The `_RunState` of a run's listed `tags`, parsing metadata not in `parsed` (a previous memo)."""
     memo = {}
     for _, _, content in tags.values():
-        memo[content] = parsed.get(content) or metadata.read_plugin_content(content)
+        memo[content] = parsed.get(content) or metadata_checks.read_plugin_content(content)
     entry = RunIndex(generation=generation)
     contents = {}
     for tag, (_, wall_time, raw) in sorted(tags.items()):
@@ -286,8 +286,8 @@ def _decode_probe(run, blobs):
     try:
         if len(blobs) < 2:
             raise metadata.FormatError("it holds %d blobs instead of 3" % len(blobs))
-        info, problems = metadata.read_probe_info(blobs[metadata.PROBE_INFO])
-        labels = metadata.check_labels(metadata.decode_array(blobs[metadata.PROBE_LABELS]))
+        info, problems = metadata_checks.read_probe_info(blobs[metadata.PROBE_INFO])
+        labels = metadata_checks.check_labels(metadata.decode_array(blobs[metadata.PROBE_LABELS]))
     except metadata.FormatError as e:
         raise CorruptDataError(run, metadata.PROBE_TAG, e)
     if info.get("num_points", len(labels)) != len(labels):
@@ -296,7 +296,7 @@ def _decode_probe(run, blobs):
     thumbnails = None
     if len(blobs) > 2 and len(blobs[metadata.PROBE_THUMBNAILS]):
         try:
-            thumbnails = metadata.check_thumbnails(metadata.decode_array(blobs[metadata.PROBE_THUMBNAILS]),
+            thumbnails = metadata_checks.check_thumbnails(metadata.decode_array(blobs[metadata.PROBE_THUMBNAILS]),
                                                    len(labels))
         except metadata.FormatError as e:
             problems.append("Thumbnails not shown: %s." % e)

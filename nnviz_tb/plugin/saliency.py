@@ -15,7 +15,7 @@ import urllib.parse
 from PIL import Image
 from tensorboard import errors
 
-from nnviz_tb import metadata, probe as probe_lib
+from nnviz_tb import metadata, metadata_checks, probe as probe_lib
 from nnviz_tb.plugin import lru
 from nnviz_tb.plugin.corrupt import CorruptDataError
 
@@ -143,8 +143,8 @@ class Saliency:
         try:
             if len(blobs) < 2:
                 raise metadata.FormatError("it holds %d blobs instead of %d" % (len(blobs), 2 + count))
-            targets, labels = metadata.check_saliency_info(metadata.decode_json(blobs[0]), count)
-            keys = metadata.check_thumbnails(metadata.decode_array(blobs[1]), count) if len(blobs[1]) else None
+            targets, labels = metadata_checks.check_saliency_info(metadata.decode_json(blobs[0]), count)
+            keys = metadata_checks.check_thumbnails(metadata.decode_array(blobs[1]), count) if len(blobs[1]) else None
         except (ValueError, RecursionError) as e:  # FormatError, and JSON or UTF-8 errors.
             raise CorruptDataError(run, record.tag, e) from e
         run_key = (experiment_id, run, entry.probe.wall_time)
