@@ -11,7 +11,7 @@ of the last hidden layer, and every layer at the last epoch.
   previous frame of its sequence.
 - Engine: `sequence.tsne_sequence` on the same frames; its time counts every
   ancestor frame the chain needs (all epochs of every layer).
-- Joint PCA: `sequence.joint_pca` on the epoch sequence.
+- Joint PCA: `joint_pca.joint_pca` on the epoch sequence.
 
 Prints a table and ends with the `BENCHMARK_RESULT` line.
 
@@ -29,7 +29,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from benchmarks._report import report, row  # noqa: E402
-from nnviz_tb.analysis import coherence, projection, sequence  # noqa: E402
+from nnviz_tb.analysis import coherence, joint_pca, projection, sequence  # noqa: E402
 from nnviz_tb.analysis.metrics import neighborhood_hit  # noqa: E402
 from nnviz_tb.datasets import mnist_split  # noqa: E402
 
@@ -137,7 +137,7 @@ def main():
     base, base_time = baseline(frames, keys)
     print("baseline: %.1f s for %d frames" % (base_time, len(keys)), flush=True)
     start = time.perf_counter()
-    joint_list = sequence.joint_pca([lambda k=k: frames[k] for k in epoch_keys])
+    joint_list = joint_pca.joint_pca([lambda k=k: frames[k] for k in epoch_keys])
     joint_time = time.perf_counter() - start
     joint = dict(zip(epoch_keys, joint_list))
 

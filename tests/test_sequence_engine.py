@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from sklearn.decomposition import PCA
 
-from nnviz_tb.analysis import coherence, sequence
+from nnviz_tb.analysis import coherence, joint_pca, sequence
 from nnviz_tb.analysis.metrics import neighborhood_hit
 from nnviz_tb.datasets import load_digits_dataset
 
@@ -143,7 +143,7 @@ def test_check_perplexity():
 
 def test_joint_pca_matches_pca_of_the_stacked_frames(rng):
     frames = [rng.normal(size=(50, 6)) * [5, 3, 1, 1, 1, 1] + t for t in range(3)]
-    joint = sequence.joint_pca([lambda f=f: f for f in frames])
+    joint = joint_pca.joint_pca([lambda f=f: f for f in frames])
     expected = PCA(2).fit_transform(np.vstack(frames))
     stacked = np.vstack(joint)
     for axis in range(2):  # Equal up to sign and one common scale.
@@ -167,12 +167,12 @@ def test_joint_pca_streams(rng):
 
         return load
 
-    layouts = sequence.joint_pca([loader(s) for s in range(5)])
+    layouts = joint_pca.joint_pca([loader(s) for s in range(5)])
     assert len(layouts) == 5 and sorted(calls) == sorted(list(range(5)) * 2)
     bad = np.full((30, 4), np.nan)
-    assert np.isfinite(sequence.joint_pca([lambda: bad, loader(9)])).all()
+    assert np.isfinite(joint_pca.joint_pca([lambda: bad, loader(9)])).all()
     with pytest.raises(ValueError, match="same width"):
-        sequence.joint_pca([loader(0), lambda: np.zeros((30, 3))])
+        joint_pca.joint_pca([loader(0), lambda: np.zeros((30, 3))])
 
 
 def test_coherence_metrics_on_hand_made_cases(rng):

@@ -9,7 +9,7 @@ Every result counts the `non_finite` activation values it replaced by 0.
 
 import numpy as np
 
-from nnviz_tb.analysis import finite, metrics, neurons, projection, sequence
+from nnviz_tb.analysis import finite, joint_pca, metrics, neurons, projection, sequence
 from nnviz_tb.plugin.job_types import Analysis, Stopped
 
 
@@ -65,7 +65,7 @@ def joint_projection(num_frames):
                 return data
             return read
 
-        points = np.stack(sequence.joint_pca([counted(i, load) for i, load in enumerate(frames)]))
+        points = np.stack(joint_pca.joint_pca([counted(i, load) for i, load in enumerate(frames)]))
         context.progress(1.0)
         return {"points": points, "neighborhood_hit": np.array([metrics.neighborhood_hit(p, labels) for p in points]),
                 "non_finite": np.array(counts)}
