@@ -55,6 +55,8 @@ from nnviz_tb.gradient_stats import COUNT_COLUMNS, NORM_COLUMNS, STEP_COLUMNS
 
 # Epoch counters: measured steps, those with a step before them.
 _MEASURED, _CHANGES = range(2)
+# Per weight, its flags in `_events` as fields of 9 bits: a block's 256 flags add up to 256 at most.
+_FIELD = 512.0
 
 
 class GradientTracker:
@@ -117,18 +119,19 @@ class GradientTracker:
             self._step_stats = variable(
                 tf.zeros([self.heatmap_steps + 1, num_groups, len(STEP_COLUMNS)]), "step_stats"
             )
-        # The per-weight work runs as two XLA-compiled functions on all weights at once: a
-        # fused loop each, and a few operations to trace and compile however many variables.
+        # The per-weight work of a measured step runs as one XLA-compiled function on all
+        # weights at once: a few operations to trace and compile however many variables.
         self._events = tf.function(
             functools.partial(_events, blocks=self._blocks, zero_threshold=zero_threshold,
                               release_threshold=release_threshold),
             jit_compile=True, autograph=False,
         )
-        self._kept = tf.function(
-            functools.partial(_kept, blocks=self._blocks, zero_threshold=zero_threshold),
-            jit_compile=True, autograph=False,
-        )
         self._update = tf.function(self._update_fn, autograph=False)
+        # Not inlined: the branch of the steps that are not measured nor kept is then one
+        # op, instead of all of its ops (that the executor would each pass over, dead).
+        self._measure_or_remember = tf.function(
+            self._measure_or_remember_fn, autograph=False, experimental_attributes={"_noinline": True}
+        )
 
     def observe(self, grads, variables):
         """Adds one optimizer step: the gradients of `variables` (read here, before the
@@ -146,29 +149,38 @@ class GradientTracker:
         with tf.control_dependencies(_tensors(grads)):
             step = tf.identity(self._step)
         phase = step % self._every_n_steps
-        # Few operations on the steps that are not measured: each costs microseconds.
-        tf.cond(phase == 0, lambda: self._measure(_sums(grads), variables, step), tf.no_op)
+        measure = phase == 0
         remember = tf.logical_or(phase == self._every_n_steps - 1, self._remember_all)
-        tf.cond(remember, lambda: self._remember(_sums(grads), variables, step), tf.no_op)
+
+        def measure_or_remember():
+            weights = [tf.convert_to_tensor(v) for v in variables]
+            self._measure_or_remember(_sums(grads), weights, step, measure, remember)
+            return tf.no_op()
+
+        # Few operations on the other steps (each costs microseconds): one branch.
+        tf.cond(tf.logical_or(measure, remember), measure_or_remember, tf.no_op)
         if self._sampled.shape[1]:
             self._record_samples(grads, step)
         self._step.assign(step + 1)
 
-    def _remember(self, grads, variables, step):
+    def _measure_or_remember_fn(self, grads, weights, step, measure, remember):
+        tf.cond(measure, lambda: self._measure(grads, weights, step), tf.no_op)
+        tf.cond(remember, lambda: self._remember(grads, weights, step), tf.no_op)
+
+    def _remember(self, grads, weights, step):
         """Keeps the step before a measured one, to compare with."""
-        masked, weights = self._kept(grads, [tf.convert_to_tensor(v) for v in variables])
-        self._previous_grads.assign(masked)
-        self._previous.assign(weights)
+        self._previous_grads.assign(self._blocks.join(grads))
+        self._previous.assign(self._blocks.join(weights))
         self._previous_step.assign(step)
         return tf.no_op()
 
-    def _measure(self, grads, variables, step):
+    def _measure(self, grads, weights, step):
         """Adds a measured step, compared with the one before if that one was kept."""
         has_previous = tf.equal(self._previous_step, step - 1)
         state = [v.value() for v in (self._previous_grads, self._previous, self._pending, self._nonzero)]
         # Joined outside XLA: fused into the comparisons, XLA's concatenation of hundreds of
         # variables is slower than TensorFlow's copy.
-        joined = [self._blocks.join(t) for t in (grads, [tf.convert_to_tensor(v) for v in variables])]
+        joined = [self._blocks.join(t) for t in (grads, weights)]
         rows, pending, nonzero = self._events(*joined, *state, has_previous)
         self._pending.assign(pending)
         self._nonzero.assign(nonzero)
@@ -325,42 +337,38 @@ class _Blocks:
         return [flat[start:start + n] for start, n in zip(self.starts, self.sizes)]
 
 
-def _kept(grads, weights, blocks, zero_threshold):
-    """The gradients (their zeros, `|g| < zero_threshold`, set to 0) and the weights, each
-    joined into one flat array (pure, for XLA)."""
-    grads = blocks.join(grads)
-    return tf.where(tf.abs(grads) < zero_threshold, 0.0, grads), blocks.join(weights)
-
-
 def _events(grads, weights, previous_grads, previous, pending, nonzero, has_previous, blocks, zero_threshold,
             release_threshold):
     """One measured step (pure, for XLA) of the joined gradients and weights: per variable
     the `COUNT_COLUMNS` counts and the squared norms of `g` and `dw` (float64 `[V, 7]`),
     and the new pending and nonzero flags.
 
-    `previous_grads` are masked (`_kept`): a flip needs both gradients nonzero, and the
-    step before (`has_previous`). Counts are exact (int32 per block and per variable).
+    A flip needs both gradients nonzero, and the step before (`has_previous`). Counts are
+    exact: per weight, its 5 flags as bits `9 * k` of a float64, summed per block (at most
+    256 each, all sums below 2**53) and per variable.
     """
     arrays = [blocks.chunks(a) for a in (grads, weights, previous_grads, previous, pending, nonzero)]
     filled = tf.reshape(tf.constant(blocks.filled), [-1, blocks.chunk])
+
+    def block_sums(values):  # Matrix-vector products: XLA's CPU reductions are several times slower.
+        return tf.linalg.matvec(values, tf.ones([blocks.BLOCK], values.dtype))
 
     def chunk(args):
         g, w, g0, w0, p, nz, filled = args
         valid = tf.range(blocks.BLOCK)[None, :] < filled[:, None]
         magnitude = tf.abs(g)
         zero, large = tf.logical_and(magnitude < zero_threshold, valid), magnitude > release_threshold
-        flip = tf.logical_and(tf.logical_and(g * g0 < 0, tf.logical_not(zero)), has_previous)
+        both_nonzero = tf.logical_and(tf.logical_not(zero), tf.abs(g0) >= zero_threshold)
+        flip = tf.logical_and(tf.logical_and(g * g0 < 0, both_nonzero), has_previous)
         dw = w - w0
         curvature = dw * g
-        count = lambda mask: tf.reduce_sum(tf.cast(mask, tf.int32), axis=1)  # noqa: E731
-        counts = tf.stack([
-            count(zero),
-            count(flip),
-            count(tf.logical_and(flip, curvature > 0)),
-            count(tf.logical_and(flip, curvature < 0)),
-            count(tf.logical_and(p, large)),
-        ], 1)
-        norms = tf.stack([tf.reduce_sum(g * g, axis=1), tf.reduce_sum(dw * dw, axis=1)], 1)
+        flags = [zero, flip, tf.logical_and(flip, curvature > 0), tf.logical_and(flip, curvature < 0),
+                 tf.logical_and(p, large)]
+        packed = tf.add_n([tf.where(flag, tf.constant(_FIELD ** k, tf.float64), tf.constant(0.0, tf.float64))
+                           for k, flag in enumerate(flags)])
+        fields = block_sums(packed)[:, None] // (_FIELD ** np.arange(len(flags)))
+        counts = tf.cast(fields % _FIELD, tf.int32)
+        norms = tf.stack([block_sums(g * g), block_sums(dw * dw)], 1)
         new_pending = tf.logical_and(tf.logical_or(p, zero), tf.logical_not(large))
         new_nonzero = tf.logical_or(nz, tf.logical_and(tf.logical_not(zero), valid))
         return counts, norms, new_pending, new_nonzero
