@@ -50,13 +50,18 @@ import functools
 
 import numpy as np
 import tensorflow as tf
+from tensorflow.core.framework import attr_value_pb2
 
 from nnviz_tb.gradient_stats import COUNT_COLUMNS, NORM_COLUMNS, STEP_COLUMNS
 
 # Epoch counters: measured steps, those with a step before them.
 _MEASURED, _CHANGES = range(2)
-# Per weight, its flags in `_events` as fields of 9 bits: a block's 256 flags add up to 256 at most.
-_FIELD = 512.0
+# `_events` adds up a block's flags two to a float32, as digits in this base: the sums of a
+# block's 256 weights are exact (below 2**24), the digits at most 256.
+_BASE = 512.0
+# Most variables whose join XLA fuses into the comparisons of a measured step: faster with
+# 10 to 90 variables (by 12 to 25%), slower with 300 (by 10%) than joined outside.
+_MOST_FUSED_JOIN = 128
 
 
 class GradientTracker:
@@ -127,11 +132,6 @@ class GradientTracker:
             jit_compile=True, autograph=False,
         )
         self._update = tf.function(self._update_fn, autograph=False)
-        # Not inlined: the branch of the steps that are not measured nor kept is then one
-        # op, instead of all of its ops (that the executor would each pass over, dead).
-        self._measure_or_remember = tf.function(
-            self._measure_or_remember_fn, autograph=False, experimental_attributes={"_noinline": True}
-        )
 
     def observe(self, grads, variables):
         """Adds one optimizer step: the gradients of `variables` (read here, before the
@@ -153,19 +153,18 @@ class GradientTracker:
         remember = tf.logical_or(phase == self._every_n_steps - 1, self._remember_all)
 
         def measure_or_remember():
-            weights = [tf.convert_to_tensor(v) for v in variables]
-            self._measure_or_remember(_sums(grads), weights, step, measure, remember)
+            sums, weights = _sums(grads), [tf.convert_to_tensor(v) for v in variables]
+            tf.cond(measure, lambda: self._measure(sums, weights, step), tf.no_op)
+            tf.cond(remember, lambda: self._remember(sums, weights, step), tf.no_op)
             return tf.no_op()
 
-        # Few operations on the other steps (each costs microseconds): one branch.
-        tf.cond(tf.logical_or(measure, remember), measure_or_remember, tf.no_op)
+        # Few operations on the other steps (each costs microseconds): one op, but where the
+        # gradients of several replicas are on several devices (the `If` op takes one).
+        cond = tf.cond if max((len(parts) for parts in grads), default=1) > 1 else _unlowered_cond
+        cond(tf.logical_or(measure, remember), measure_or_remember, tf.no_op)
         if self._sampled.shape[1]:
             self._record_samples(grads, step)
         self._step.assign(step + 1)
-
-    def _measure_or_remember_fn(self, grads, weights, step, measure, remember):
-        tf.cond(measure, lambda: self._measure(grads, weights, step), tf.no_op)
-        tf.cond(remember, lambda: self._remember(grads, weights, step), tf.no_op)
 
     def _remember(self, grads, weights, step):
         """Keeps the step before a measured one, to compare with."""
@@ -178,10 +177,9 @@ class GradientTracker:
         """Adds a measured step, compared with the one before if that one was kept."""
         has_previous = tf.equal(self._previous_step, step - 1)
         state = [v.value() for v in (self._previous_grads, self._previous, self._pending, self._nonzero)]
-        # Joined outside XLA: fused into the comparisons, XLA's concatenation of hundreds of
-        # variables is slower than TensorFlow's copy.
-        joined = [self._blocks.join(t) for t in (grads, weights)]
-        rows, pending, nonzero = self._events(*joined, *state, has_previous)
+        if len(grads) > _MOST_FUSED_JOIN:  # Then XLA's join is slower than TensorFlow's copy.
+            grads, weights = self._blocks.join(grads), self._blocks.join(weights)
+        rows, pending, nonzero = self._events(grads, weights, *state, has_previous)
         self._pending.assign(pending)
         self._nonzero.assign(nonzero)
         sums = tf.matmul(self._groups, rows)  # Sums over each group's variables.
@@ -253,6 +251,19 @@ class GradientTracker:
         self._epoch_start.assign(self._step)
         for state in (self._totals, self._counters, self._nonzero):
             state.assign(tf.zeros_like(state))
+
+
+def _unlowered_cond(pred, true_fn, false_fn):
+    """`tf.cond(pred, true_fn, false_fn)` as one `If` op that calls a branch function. Not
+    lowered to `Switch` and `Merge` ops (TensorFlow's default in a `tf.function`): one
+    `Switch` per tensor the branch takes, and each of the branch's ops passed over dead,
+    cost about 60 us per step with the 10 variables of an MLP."""
+    graph = tf.compat.v1.get_default_graph()
+    first = len(graph.get_operations())
+    tf.cond(pred, true_fn, false_fn)
+    for op in graph.get_operations()[first:]:
+        if op.type in ("If", "StatelessIf"):
+            op._set_attr("_lower_using_switch_merge", attr_value_pb2.AttrValue(b=False))
 
 
 def _tensors(grads):
@@ -339,19 +350,19 @@ class _Blocks:
 
 def _events(grads, weights, previous_grads, previous, pending, nonzero, has_previous, blocks, zero_threshold,
             release_threshold):
-    """One measured step (pure, for XLA) of the joined gradients and weights: per variable
-    the `COUNT_COLUMNS` counts and the squared norms of `g` and `dw` (float64 `[V, 7]`),
-    and the new pending and nonzero flags.
+    """One measured step (pure, for XLA) of the gradients and weights (each a list of
+    tensors to join, or joined): per variable the `COUNT_COLUMNS` counts and the squared
+    norms of `g` and `dw` (float64 `[V, 7]`), and the new pending and nonzero flags.
 
     A flip needs both gradients nonzero, and the step before (`has_previous`). Counts are
-    exact: per weight, its 5 flags as bits `9 * k` of a float64, summed per block (at most
-    256 each, all sums below 2**53) and per variable.
+    exact (sums of integers below 2**24 in float32, then int32 per variable).
     """
+    grads, weights = (blocks.join(a) if isinstance(a, (list, tuple)) else a for a in (grads, weights))
     arrays = [blocks.chunks(a) for a in (grads, weights, previous_grads, previous, pending, nonzero)]
     filled = tf.reshape(tf.constant(blocks.filled), [-1, blocks.chunk])
 
-    def block_sums(values):  # Matrix-vector products: XLA's CPU reductions are several times slower.
-        return tf.linalg.matvec(values, tf.ones([blocks.BLOCK], values.dtype))
+    def digit(flag, k):
+        return tf.where(flag, _BASE ** k, 0.0)
 
     def chunk(args):
         g, w, g0, w0, p, nz, filled = args
@@ -362,16 +373,18 @@ def _events(grads, weights, previous_grads, previous, pending, nonzero, has_prev
         flip = tf.logical_and(tf.logical_and(g * g0 < 0, both_nonzero), has_previous)
         dw = w - w0
         curvature = dw * g
-        flags = [zero, flip, tf.logical_and(flip, curvature > 0), tf.logical_and(flip, curvature < 0),
-                 tf.logical_and(p, large)]
-        packed = tf.add_n([tf.where(flag, tf.constant(_FIELD ** k, tf.float64), tf.constant(0.0, tf.float64))
-                           for k, flag in enumerate(flags)])
-        fields = block_sums(packed)[:, None] // (_FIELD ** np.arange(len(flags)))
-        counts = tf.cast(fields % _FIELD, tf.int32)
-        norms = tf.stack([block_sums(g * g), block_sums(dw * dw)], 1)
+        minimum, maximum = tf.logical_and(flip, curvature > 0), tf.logical_and(flip, curvature < 0)
+        # Per block, in one matrix-vector product (XLA's CPU reductions are several times
+        # slower): the flags two to a float32, as digits in base `_BASE`, and the norms.
+        columns = tf.stack([digit(zero, 0) + digit(flip, 1), digit(minimum, 0) + digit(maximum, 1),
+                            digit(tf.logical_and(p, large), 0), g * g, dw * dw], 1)
+        sums = tf.linalg.matvec(columns, tf.ones([blocks.BLOCK]))
+        pairs = sums[:, :3]
+        counts = tf.stack([pairs % _BASE, pairs // _BASE], 2)  # Per pair: its first flag, its second.
+        counts = tf.cast(tf.reshape(counts, [-1, 6])[:, :len(COUNT_COLUMNS)], tf.int32)
         new_pending = tf.logical_and(tf.logical_or(p, zero), tf.logical_not(large))
         new_nonzero = tf.logical_or(nz, tf.logical_and(tf.logical_not(zero), valid))
-        return counts, norms, new_pending, new_nonzero
+        return counts, sums[:, 3:], new_pending, new_nonzero
 
     counts, norms, new_pending, new_nonzero = tf.map_fn(
         chunk, arrays + [filled], fn_output_signature=(tf.int32, tf.float32, tf.bool, tf.bool)
