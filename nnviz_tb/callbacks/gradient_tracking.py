@@ -9,7 +9,7 @@ A full pass over every weight costs about as much as a whole training step
 (on a CPU), so the statistics are measured on *sampled steps*: every
 `every_n_steps`-th optimizer step of the fit (step index `t`, counted from
 the start of the `fit` call, with `t % every_n_steps == 0`), each compared
-with the step just before it, whose gradient signs and weights are kept for
+with the step just before it, whose gradients and weights are kept for
 that purpose (a measured step without it, such as the fit's first, counts
 no sign flips and no weight change). With `every_n_steps=1` every step is
 measured. Every op waits for the step's gradients, so a call of the
@@ -37,6 +37,9 @@ The per-weight work sees all variables' weights as one flat array (see
 `_Blocks`), so that tracing and compiling it take about the same time for a
 model of 5 or of 500 variables.
 
+Cost per step with the MNIST MLP's 10 variables (245k weights), on 2 shared
+CPU cores (`benchmarks/gradient_tracker_step_cost.py`): COST_LINE
+
 Memory on the device: 10 bytes per trainable weight (its previous value and
 gradient, float32; pending-release and nonzero-this-epoch flags; in blocks
 of 256 weights per variable), during a measured or kept step about as much
@@ -59,8 +62,9 @@ _MEASURED, _CHANGES = range(2)
 # `_events` adds up a block's flags two to a float32, as digits in this base: the sums of a
 # block's 256 weights are exact (below 2**24), the digits at most 256.
 _BASE = 512.0
-# Most variables whose join XLA fuses into the comparisons of a measured step: faster with
-# 10 to 90 variables (by 12 to 25%), slower with 300 (by 10%) than joined outside.
+# Most variables whose join XLA fuses into the comparisons of a measured step, if their
+# weights fit in one chunk: faster with 10 to 90 variables (by 12 to 25%), slower with 300
+# (by 10%) than joined outside; its temporaries take 6.5 bytes more per weight.
 _MOST_FUSED_JOIN = 128
 
 
@@ -97,6 +101,7 @@ class GradientTracker:
         ]
         self._groups = np.asarray(groups, dtype=np.float64)
         self._blocks = _Blocks(self._sizes)
+        self._fused_join = len(shapes) <= _MOST_FUSED_JOIN and self._blocks.num_chunks == 1
         num_groups = len(self._groups)
         num_samples = sum(len(s) for s in self._samples)
         columns = len(COUNT_COLUMNS) + len(NORM_COLUMNS)
@@ -177,7 +182,7 @@ class GradientTracker:
         """Adds a measured step, compared with the one before if that one was kept."""
         has_previous = tf.equal(self._previous_step, step - 1)
         state = [v.value() for v in (self._previous_grads, self._previous, self._pending, self._nonzero)]
-        if len(grads) > _MOST_FUSED_JOIN:  # Then XLA's join is slower than TensorFlow's copy.
+        if not self._fused_join:
             grads, weights = self._blocks.join(grads), self._blocks.join(weights)
         rows, pending, nonzero = self._events(grads, weights, *state, has_previous)
         self._pending.assign(pending)
@@ -320,6 +325,7 @@ class _Blocks:
         self.pads = [b * self.BLOCK - n for b, n in zip(blocks, sizes)]
         self.chunk = max(1, min(sum(blocks), self.CHUNK))
         tail = -sum(blocks) % self.chunk
+        self.num_chunks = (sum(blocks) + tail) // self.chunk
         self.tail = tail * self.BLOCK
         self.padded_size = int((sum(blocks) + tail) * self.BLOCK)
         # Each block's variable (padding blocks: `len(sizes)`), and its weights (not padding).
