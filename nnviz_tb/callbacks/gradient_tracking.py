@@ -66,7 +66,7 @@ _MEASURED, _CHANGES = range(2)
 # block's 256 weights are exact (below 2**24), the digits at most 256.
 _BASE = 512.0
 # Most variables whose join XLA fuses into the comparisons of a measured step, if their
-# weights fit in one chunk: faster with 10 to 90 variables (by 12 to 25%), slower with 300
+# weights fit in one chunk: faster with 10 to 90 variables (by 12 to 17%), slower with 300
 # (by 10%) than joined outside; its temporaries take 6.5 bytes more per weight.
 _MOST_FUSED_JOIN = 128
 
