@@ -40,8 +40,9 @@ model of 5 or of 500 variables.
 Measured on the MNIST MLP (10 variables, 245k weights; 2 shared CPU cores,
 load average 4; `benchmarks/gradient_tracker_step_cost.py`, interleaved with
 the former tracker): 228 us per step at `every_n_steps=16` (was 341), of
-which 128 us at every step (was 160: the sampled gradients, one `If` op),
-and 1.1 ms per step at `every_n_steps=1` (was 1.9 ms).
+which 128 us at every step (was 160: the sampled gradients, one `tf.cond`),
+and 1.1 ms per step at `every_n_steps=1` (was 1.9 ms). On a quiet machine,
+alone: 225-236 us and 115-161 us.
 
 Memory on the device: 10 bytes per trainable weight (its previous value and
 gradient, float32; pending-release and nonzero-this-epoch flags; in blocks
@@ -56,7 +57,6 @@ import functools
 
 import numpy as np
 import tensorflow as tf
-from tensorflow.core.framework import attr_value_pb2
 
 from nnviz_tb.gradient_stats import COUNT_COLUMNS, NORM_COLUMNS, STEP_COLUMNS
 
@@ -166,10 +166,9 @@ class GradientTracker:
             tf.cond(remember, lambda: self._remember(sums, weights, step), tf.no_op)
             return tf.no_op()
 
-        # Few operations on the other steps (each costs microseconds): one op, but where the
-        # gradients of several replicas are on several devices (the `If` op takes one).
-        cond = tf.cond if max((len(parts) for parts in grads), default=1) > 1 else _unlowered_cond
-        cond(tf.logical_or(measure, remember), measure_or_remember, tf.no_op)
+        # Few operations on the other steps (each costs microseconds). Keeping this one `If` op from
+        # being lowered to `Switch`/`Merge` ops (a private TensorFlow attribute) measured no faster.
+        tf.cond(tf.logical_or(measure, remember), measure_or_remember, tf.no_op)
         if self._sampled.shape[1]:
             self._record_samples(grads, step)
         self._step.assign(step + 1)
@@ -259,19 +258,6 @@ class GradientTracker:
         self._epoch_start.assign(self._step)
         for state in (self._totals, self._counters, self._nonzero):
             state.assign(tf.zeros_like(state))
-
-
-def _unlowered_cond(pred, true_fn, false_fn):
-    """`tf.cond(pred, true_fn, false_fn)` as one `If` op that calls a branch function. Not
-    lowered to `Switch` and `Merge` ops (TensorFlow's default in a `tf.function`): one
-    `Switch` per tensor the branch takes, and each of the branch's ops passed over dead,
-    cost about 60 us per step at `every_n_steps=16` with the MNIST MLP's 10 variables."""
-    graph = tf.compat.v1.get_default_graph()
-    first = len(graph.get_operations())
-    tf.cond(pred, true_fn, false_fn)
-    for op in graph.get_operations()[first:]:
-        if op.type in ("If", "StatelessIf"):
-            op._set_attr("_lower_using_switch_merge", attr_value_pb2.AttrValue(b=False))
 
 
 def _tensors(grads):
