@@ -430,6 +430,18 @@ def click_colored_point(driver, canvas):
     drag(driver, canvas, at, at)
 
 
+def click_in_epoch_mode(driver, server):
+    """Opens the tab on "Across epochs" and clicks a point of its large plot; returns that canvas."""
+    from selenium.webdriver.common.by import By
+
+    open_tab(driver, server)
+    driver.find_element(By.CSS_SELECTOR, ".segment[data-mode='epochs']").click()
+    wait_ready(driver)
+    big = driver.find_element(By.CSS_SELECTOR, ".scatter.large canvas")
+    click_colored_point(driver, big)
+    return big
+
+
 def test_bundled_trails_and_brushing_at_5000_points(driver, synthetic_server):
     from selenium.webdriver.common.by import By
 
@@ -467,11 +479,7 @@ def test_thumbnails_and_click_detail(driver, tensorboard_server):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    open_tab(driver, tensorboard_server)
-    driver.find_element(By.CSS_SELECTOR, ".segment[data-mode='epochs']").click()
-    wait_ready(driver)
-    big = driver.find_element(By.CSS_SELECTOR, ".scatter.large canvas")
-    click_colored_point(driver, big)
+    big = click_in_epoch_mode(driver, tensorboard_server)
     detail = driver.find_element(By.CSS_SELECTOR, ".detail")
     assert detail.is_displayed() and "Point #" in detail.text and "Epoch 3: predicted" in detail.text
     WebDriverWait(driver, 10).until(

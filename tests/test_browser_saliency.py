@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 from conftest import TensorBoardServer
-from test_browser import ARTIFACTS, choose, click_colored_point, driver, open_tab, wait_ready  # noqa: F401
+from test_browser import (  # noqa: F401 (driver: a fixture)
+    ARTIFACTS, choose, click_colored_point, click_in_epoch_mode, driver, open_tab, wait_ready,
+)
 from test_browser_conventions import set_parent_dark
 
 METHODS = ("gradient", "smoothgrad", "integrated_gradients", "gradcam")
@@ -122,11 +124,7 @@ def test_epoch_mode_player_moves_the_maps(driver, saliency_server):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    open_tab(driver, saliency_server)
-    driver.find_element(By.CSS_SELECTOR, ".segment[data-mode='epochs']").click()
-    wait_ready(driver)
-    big = driver.find_element(By.CSS_SELECTOR, ".scatter.large canvas")
-    click_colored_point(driver, big)
+    click_in_epoch_mode(driver, saliency_server)
     assert shown_maps(driver)[0] == "Saliency at epoch 3"
     driver.find_elements(By.CSS_SELECTOR, ".epoch-mode .hit-row")[1].click()  # Epoch 1.
     WebDriverWait(driver, 20).until(lambda d: shown_maps(d)[0] == "Saliency at epoch 1")
