@@ -6,7 +6,8 @@ epochs, Neurons and Compare views, and per-class precision/recall/F1 in the
 Scalars tab), the layers' correlations (`CorrelationLogger`: Correlations),
 the statistics of the gradients the optimizer applies (`GradientStatsLogger`:
 Gradients), the hidden layers for TensorBoard's Projector tab
-(`EmbeddingLogger`); `nnviz_tb.TensorBoard` adds the loss curves at the same
+(`EmbeddingLogger`), the saliency of 8 probe images for its Images tab
+(`SaliencyLogger`); `nnviz_tb.TensorBoard` adds the loss curves at the same
 steps. Runs in seconds on a CPU and
 needs no download:
 
@@ -49,7 +50,10 @@ def main():
         nnviz_tb.ActivationLogger(args.logdir, probe=probe),
         nnviz_tb.CorrelationLogger(args.logdir, probe=probe),
         nnviz_tb.GradientStatsLogger(args.logdir, every_n_steps=4),  # 41 steps an epoch: 10 measured.
-        nnviz_tb.EmbeddingLogger(args.logdir, probe=probe),
+        nnviz_tb.EmbeddingLogger(args.logdir, probe=probe),  # TensorBoard's Projector tab.
+        # TensorBoard's Images tab, and the selection panel of the nnviz tab: 8 probe images' saliency.
+        nnviz_tb.SaliencyLogger(args.logdir, probe[0][:8], probe[1][:8],
+                                methods=("gradient", "integrated_gradients")),
         nnviz_tb.TensorBoard(args.logdir),
     ]
     model.fit(x_train, y_train, epochs=args.epochs, batch_size=32, validation_data=probe,

@@ -82,6 +82,7 @@ def test_quickstart(tmp_path):
     assert tags[metadata.gradient_stats_tag(1)] == [1] and tags[metadata.gradient_stats_tag(2)] == [2]
     assert sorted(tensors(os.path.join(logdir, "train"))["epoch_loss"]) == [1, 2]  # nnviz_tb.TensorBoard's steps.
     assert sorted(tensors(logdir)[metadata.class_metric_tag("f1", "3")]) == [0, 1, 2]
+    assert sorted(tensors(logdir)["saliency/integrated_gradients"]) == [0, 1, 2]  # Images tab.
 
 
 @pytest.mark.skipif(not os.path.isdir(MNIST_DIR), reason="no MNIST files in ../shared/data/mnist")
