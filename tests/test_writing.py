@@ -6,6 +6,7 @@ import textwrap
 import types
 
 import numpy as np
+import pytest
 import tensorflow as tf
 from tensorboard.backend.event_processing import event_accumulator
 
@@ -47,6 +48,19 @@ def test_a_write_may_queue_more_writes(tmp_path):
     acc.Reload()
     assert [e.step for e in acc.Tensors("nested")] == [0, 1, 2, 3]
 
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="thread priorities are set on Linux only")
+def test_the_writer_thread_yields_the_cpu_to_training(tmp_path):
+    import os
+    import threading
+
+    writer = NnvizWriter(str(tmp_path))
+    seen = []
+    writer.submit(lambda: seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id())))
+    writer.close()
+    assert seen == [min(os.getpriority(os.PRIO_PROCESS, 0) + 10, 19)]
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == os.getpriority(os.PRIO_PROCESS, 0)
 
 def test_no_event_file_without_a_write(tmp_path):
     NnvizWriter(str(tmp_path / "run")).close()
