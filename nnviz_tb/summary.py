@@ -2,8 +2,9 @@
 
 Encoding and writing run on a background thread so that the training loop only
 pays for computing the activations; on Linux that thread runs at a lower
-priority (nice + 10), so it takes the CPU that training leaves idle. The queue is bounded, so memory stays
-bounded even if the disk (or a remote `tf.io.gfile` location) is slow. Each
+priority (nice + 10), so it takes the CPU that training leaves idle. The queue
+is bounded, so memory stays bounded even if the disk (or a remote `tf.io.gfile`
+location) is slow. Each
 record is flushed as soon as it is written: if training crashes, everything
 already handed to the writer is on disk.
 """

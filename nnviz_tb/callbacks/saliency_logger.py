@@ -151,12 +151,13 @@ class SaliencyLogger(EpochRecorder):
                                     else self.image_shape)
             if not np.isfinite(maps).all():
                 self._warn("%s maps have NaN or infinite values at epoch %d" % (method, step))
+            epoch_scale = saliency.fixed_scale(maps[:n])  # The nnviz tab's maps use it as it is.
             # Fixed at the first epoch instead, 68 % of a trained CNN's gradient panel was at full colour.
-            self.scales_[method] = max(self.scales_.get(method, 0.0), saliency.fixed_scale(maps[:n]))
+            self.scales_[method] = max(self.scales_.get(method, 0.0), epoch_scale)
             delta = maps[:n] - maps[n:]
             panels = (source, base, maps[:n], delta, delta * source)
             self._writer.submit(functools.partial(_write_grid, method, step, panels, self.scales_[method]))
-            info = {"targets": target.tolist(), "scale": saliency.fixed_scale(maps[:n]),
+            info = {"targets": target.tolist(), "scale": epoch_scale,
                     "labels": None if self.labels is None else self.labels.tolist(),
                     "layer": self.layer_ if method == "gradcam" else None}
             self._writer.submit(functools.partial(_write_maps, method, step, maps[:n], info, self._keys))
