@@ -33,6 +33,8 @@ from google.protobuf import text_format
 from tensorboard.plugins import projector
 from tensorboard.plugins.projector import metadata as projector_metadata
 
+from nnviz_tb import png
+
 ASSETS_DIR = os.path.join(projector_metadata.PLUGINS_DIR, projector_metadata.PLUGIN_ASSETS_NAME)
 CONFIG_NAME = projector_metadata.PROJECTOR_FILENAME
 SPRITE_NAME = "sprite.png"
@@ -131,7 +133,7 @@ def sprite_sheet(thumbnails):
     sheet = np.zeros((rows * cols, h, w, images.shape[3]), np.uint8)
     sheet[:n] = images
     sheet = sheet.reshape(rows, cols, h, w, -1).transpose(0, 2, 1, 3, 4).reshape(rows * h, cols * w, -1)
-    return tf.io.encode_png(sheet).numpy(), [w, h]
+    return png.encode(sheet), [w, h]
 
 
 def _file_stem(index, layer):
@@ -161,9 +163,9 @@ class ProjectorWriter:
 
     def write_sprite(self, thumbnails):
         """Writes the sprite sheet of uint8 thumbnails `[N, h, w(, 3)]`; later epochs use it."""
-        png, self._sprite_dim = sprite_sheet(thumbnails)
+        sheet, self._sprite_dim = sprite_sheet(thumbnails)
         tf.io.gfile.makedirs(self.dir)
-        _write_file(self._path(SPRITE_NAME), png)
+        _write_file(self._path(SPRITE_NAME), sheet)
 
     def write_epoch(self, step, layers, activations, labels, predictions):
         """Writes one epoch's tensors and metadata, then the config.

@@ -5,7 +5,6 @@ import logging
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from nnviz_tb import feature_maps, layer_choice, probe as probe_lib
 from nnviz_tb.callbacks.epoch_recorder import EpochRecorder, check_layer_names
